@@ -105,7 +105,13 @@ export class ExecutorError extends Error {
   /** The name of the Executor that raised it. */
   readonly executor: string;
 
-  constructor(init: { name: string; args?: string[]; stacks?: string[]; executor?: string; description?: string }) {
+  constructor(init: {
+    name: string;
+    args?: string[];
+    stacks?: string[];
+    executor?: string;
+    description?: string;
+  }) {
     const executor = init.executor ?? '';
     const args = init.args ?? [];
     const msg = init.description || args.join(', ') || init.name;

@@ -1,0 +1,88 @@
+import { Executor, type ExecutorClass } from '../executor/executor.js';
+import { GatewayRuntime } from '../gateway/gateway-runtime.js';
+import type { ExecutorProcessConfig, GatewayProcessConfig } from '../orchestrate/process-config.js';
+import { hasParent, receiveConfig, tellParent, watchParent } from '../runtime/ipc.js';
+import { loadExecutorClass, loadExecutorFromUses } from '../runtime/load-executor.js';
+import { WorkerRuntime } from '../runtime/worker.js';
+
+/** Something that can be stopped on SIGTERM. */
+interface Stoppable {
+  close(): Promise<void>;
+}
+
+/** Stops `runtime` on SIGTERM/SIGINT or when the parent Flow goes away, then exits 0. */
+export function stopOnSignals(runtime: Stoppable): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    runtime.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`error while stopping: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  if (hasParent()) watchParent(stop);
+}
+
+function reportFailure(err: unknown): never {
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`${e.name}: ${e.message}\n${e.stack?.split('\n').slice(1).join('\n') ?? ''}\n`);
+  tellParent({ type: 'failed', message: e.message, stack: e.stack });
+  process.exit(1);
+}
+
+/** Builds and serves one Executor from a process config; reports the bound port to the parent. */
+export async function serveExecutor(config: ExecutorProcessConfig): Promise<WorkerRuntime> {
+  try {
+    let cls: ExecutorClass;
+    let usesWith = config.usesWith;
+    let metas = config.metas;
+    if (config.uses.spec) {
+      const loaded = await loadExecutorFromUses(config.uses.spec);
+      cls = loaded.cls;
+      usesWith = { ...loaded.usesWith, ...usesWith };
+      metas = { ...loaded.metas, ...metas };
+    } else {
+      cls = await loadExecutorClass({ module: config.uses.module!, className: config.uses.className });
+    }
+    if (!(cls.prototype instanceof Executor) && (cls as unknown) !== Executor) {
+      throw new TypeError(`${cls.name} does not extend Executor`);
+    }
+    const executor = new cls({
+      ...usesWith,
+      metas: { ...metas, name: config.name },
+      runtimeArgs: { ...config.runtimeArgs, port: config.port },
+    });
+    const worker = new WorkerRuntime({ executor, host: config.host, port: config.port });
+    const port = await worker.start();
+    stopOnSignals(worker);
+    tellParent({ type: 'ready', ports: [port] });
+    return worker;
+  } catch (err) {
+    reportFailure(err);
+  }
+}
+
+/** Builds and serves the Gateway from a process config; reports its ports to the parent. */
+export async function serveGateway(config: GatewayProcessConfig): Promise<GatewayRuntime> {
+  try {
+    const runtime = new GatewayRuntime(config);
+    const ports = await runtime.start();
+    stopOnSignals(runtime);
+    tellParent({ type: 'ready', ports });
+    return runtime;
+  } catch (err) {
+    reportFailure(err);
+  }
+}
+
+/** In a child spawned by a Flow: waits for the config over IPC, then serves. */
+export async function serveFromParent(role: 'executor' | 'gateway'): Promise<void> {
+  if (role === 'executor') await serveExecutor(await receiveConfig<ExecutorProcessConfig>());
+  else await serveGateway(await receiveConfig<GatewayProcessConfig>());
+}

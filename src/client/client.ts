@@ -1,0 +1,287 @@
+import { Code, FlowgateError, type ExecutorError } from '../core/errors.js';
+import { Document, DocumentArray, encodeDocs, type DocumentInit } from '../document/index.js';
+import { executorErrorOf } from '../gateway/streamer.js';
+import { DataRequest, StatusCode } from '../proto/request.js';
+import type { JsonObject } from '../proto/struct.js';
+import { GrpcTransport } from './grpc-transport.js';
+import { Response } from './response.js';
+import type { ClientTransport } from './transport.js';
+
+/** A protocol the Client speaks. */
+export type ClientProtocol = 'grpc' | 'http' | 'websocket';
+
+/** Options of {@link Client}. */
+export interface ClientOptions {
+  /** Host name or address, optionally with a scheme: `grpc://h:p`, `grpcs://h:p`, `http://`, `ws://`... */
+  host?: string;
+  port?: number;
+  /** Default `grpc`. */
+  protocol?: ClientProtocol;
+  /** Use TLS (implied by `grpcs://`, `https://`, `wss://`). */
+  tls?: boolean;
+  /** PEM of the CA that signed the Gateway's certificate, for private CAs. */
+  rootCertificates?: Buffer;
+  /** gRPC compression between client and Gateway. */
+  compression?: 'none' | 'gzip' | 'deflate';
+}
+
+/** What `post()` accepts as inputs. */
+export type PostInputs =
+  Document | DocumentInit | Iterable<Document | DocumentInit> | AsyncIterable<Document | DocumentInit>;
+
+/** Options of {@link Client.post}. */
+export interface PostOptions {
+  parameters?: JsonObject;
+  /** Documents per request; default 100. */
+  requestSize?: number;
+  targetExecutor?: string;
+  resultsInOrder?: boolean;
+  /** Requests in flight at most (sent to the Gateway as `__prefetch__`). */
+  prefetch?: number;
+  onDone?: (response: Response) => void | Promise<void>;
+  onError?: (response: Response) => void | Promise<void>;
+  onAlways?: (response: Response) => void | Promise<void>;
+  /** End-to-end timeout in ms. */
+  timeout?: number;
+  /** Extra headers / gRPC metadata. */
+  metadata?: Record<string, string>;
+}
+
+type ProtocolFactory = (
+  address: { host: string; port: number; tls: boolean },
+  options: ClientOptions,
+) => ClientTransport;
+
+const transports: Partial<Record<ClientProtocol, ProtocolFactory>> = {
+  grpc: (a, o) =>
+    new GrpcTransport(`${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`, {
+      tls: a.tls,
+      rootCertificates: o.rootCertificates,
+      compression: o.compression,
+    }),
+};
+
+/** Registers the transport of a protocol (HTTP and WebSocket register themselves). */
+export function registerClientTransport(protocol: ClientProtocol, factory: ProtocolFactory): void {
+  transports[protocol] = factory;
+}
+
+const schemes: Record<string, { protocol: ClientProtocol; tls: boolean }> = {
+  grpc: { protocol: 'grpc', tls: false },
+  grpcs: { protocol: 'grpc', tls: true },
+  http: { protocol: 'http', tls: false },
+  https: { protocol: 'http', tls: true },
+  ws: { protocol: 'websocket', tls: false },
+  wss: { protocol: 'websocket', tls: true },
+  websocket: { protocol: 'websocket', tls: false },
+};
+
+/** Resolves host/port/protocol/tls from the options, the scheme winning over defaults. */
+export function resolveAddress(o: ClientOptions): {
+  host: string;
+  port: number;
+  protocol: ClientProtocol;
+  tls: boolean;
+} {
+  let host = o.host ?? '127.0.0.1';
+  let port = o.port;
+  let protocol = o.protocol ?? 'grpc';
+  let tls = o.tls ?? false;
+  const m = /^([a-z]+):\/\/(.*)$/i.exec(host);
+  if (m) {
+    const s = schemes[m[1]!.toLowerCase()];
+    if (!s)
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `unknown scheme '${m[1]}' in host ${host}: use grpc, grpcs, http, https, ws or wss`,
+      );
+    if (o.protocol && o.protocol !== s.protocol) {
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `host ${host} says ${s.protocol} but protocol is '${o.protocol}': give one of them`,
+      );
+    }
+    protocol = s.protocol;
+    tls = s.tls || tls;
+    host = m[2]!.replace(/\/+$/, '');
+    const hp = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
+    if (hp) {
+      host = hp[1]!.replace(/^\[|\]$/g, '');
+      if (hp[2]) {
+        if (o.port !== undefined && o.port !== Number(hp[2])) {
+          throw new FlowgateError(
+            Code.InvalidArgument,
+            `host ${o.host} carries port ${hp[2]} but port is ${o.port}: give one of them`,
+          );
+        }
+        port = Number(hp[2]);
+      }
+    }
+  }
+  port ??= tls ? 443 : 80;
+  return { host, port, protocol, tls };
+}
+
+/**
+ * Talks to a Gateway over gRPC, HTTP or WebSocket with the same API.
+ *
+ * @example
+ * ```ts
+ * const client = new Client({ port: 12345 });           // gRPC on 127.0.0.1
+ * const docs = await client.post('/', [new Document({ text: 'hi' })]);
+ * console.log(docs.texts);
+ * ```
+ */
+export class Client {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: ClientProtocol;
+  readonly tls: boolean;
+  private transport: ClientTransport | undefined;
+
+  constructor(private readonly options: ClientOptions = {}) {
+    const a = resolveAddress(options);
+    this.host = a.host;
+    this.port = a.port;
+    this.protocol = a.protocol;
+    this.tls = a.tls;
+  }
+
+  private get t(): ClientTransport {
+    if (!this.transport) {
+      const f = transports[this.protocol];
+      if (!f) throw new FlowgateError(Code.Unimplemented, `the ${this.protocol} client is not available`);
+      this.transport = f({ host: this.host, port: this.port, tls: this.tls }, this.options);
+    }
+    return this.transport;
+  }
+
+  /**
+   * Sends `inputs` to endpoint `on` and resolves to all returned documents. Requests of
+   * `requestSize` docs are streamed over one connection. An Executor error rejects with an
+   * ExecutorError, unless `onError` is given.
+   */
+  async post(
+    on: string,
+    inputs?: PostInputs,
+    options?: PostOptions & { returnResponses?: false },
+  ): Promise<DocumentArray>;
+  async post(
+    on: string,
+    inputs: PostInputs | undefined,
+    options: PostOptions & { returnResponses: true },
+  ): Promise<Response[]>;
+  async post(
+    on: string,
+    inputs?: PostInputs,
+    options: PostOptions & { returnResponses?: boolean } = {},
+  ): Promise<DocumentArray | Response[]> {
+    const size = options.requestSize ?? 100;
+    if (!Number.isInteger(size))
+      throw new FlowgateError(Code.InvalidArgument, 'requestSize must be an integer');
+    const requests = toRequests(on, inputs, { ...options, requestSize: size });
+    const docs = new DocumentArray();
+    const responses: Response[] = [];
+    let firstError: ExecutorError | undefined;
+    const hasCallbacks = !!(options.onDone || options.onError || options.onAlways);
+    for await (const raw of this.t.stream(requests, {
+      resultsInOrder: options.resultsInOrder,
+      prefetch: options.prefetch,
+      timeoutMs: options.timeout,
+      metadata: options.metadata,
+    })) {
+      const res = new Response(raw);
+      if (raw.isError) {
+        if (options.onError) await options.onError(res);
+        else if (!hasCallbacks) firstError ??= executorErrorOf(raw);
+      } else if (options.onDone) await options.onDone(res);
+      if (options.onAlways) await options.onAlways(res);
+      if (options.returnResponses) responses.push(res);
+      else if (!raw.isError) docs.extend(res.docs);
+      if (firstError && !options.returnResponses) break;
+    }
+    if (firstError) throw firstError;
+    return options.returnResponses ? responses : docs;
+  }
+
+  /** `post('/index', ...)`. */
+  index(inputs?: PostInputs, options?: PostOptions): Promise<DocumentArray> {
+    return this.post('/index', inputs, options);
+  }
+  /** `post('/search', ...)`. */
+  search(inputs?: PostInputs, options?: PostOptions): Promise<DocumentArray> {
+    return this.post('/search', inputs, options);
+  }
+  /** `post('/update', ...)`. */
+  update(inputs?: PostInputs, options?: PostOptions): Promise<DocumentArray> {
+    return this.post('/update', inputs, options);
+  }
+  /** `post('/delete', ...)`. */
+  delete(inputs?: PostInputs, options?: PostOptions): Promise<DocumentArray> {
+    return this.post('/delete', inputs, options);
+  }
+
+  /** True when a dry run through the whole Flow succeeds. */
+  async isFlowReady(timeoutMs = 5000): Promise<boolean> {
+    try {
+      const s = await this.t.dryRun(timeoutMs);
+      return (s.code ?? StatusCode.SUCCESS) === StatusCode.SUCCESS;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The Gateway's environment information (`_status` / `GET /status`). */
+  status(): Promise<{ jina: Record<string, string>; envs: Record<string, string> }> {
+    return this.t.status();
+  }
+
+  async close(): Promise<void> {
+    await this.transport?.close();
+    this.transport = undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
+  return v != null && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+function isIterable(v: unknown): v is Iterable<unknown> {
+  return v != null && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function';
+}
+
+async function* toRequests(
+  on: string,
+  inputs: PostInputs | undefined,
+  options: PostOptions & { requestSize: number },
+): AsyncGenerator<DataRequest> {
+  const make = (docs: DocumentArray) =>
+    DataRequest.create({
+      endpoint: on,
+      targetExecutor: options.targetExecutor,
+      parameters: options.parameters,
+      docsBytes: encodeDocs(docs),
+    });
+  const size = options.requestSize <= 0 ? Infinity : options.requestSize;
+  let batch = new DocumentArray();
+  let sent = 0;
+  const source: AsyncIterable<unknown> | Iterable<unknown> =
+    inputs === undefined
+      ? []
+      : inputs instanceof Document || (!isIterable(inputs) && !isAsyncIterable(inputs))
+        ? [inputs]
+        : inputs;
+  for await (const item of source as AsyncIterable<Document | DocumentInit>) {
+    batch.push(item instanceof Document ? item : new Document(item));
+    if (batch.length >= size) {
+      yield make(batch);
+      sent++;
+      batch = new DocumentArray();
+    }
+  }
+  if (batch.length > 0 || sent === 0) yield make(batch);
+}

@@ -1,0 +1,26 @@
+import type { DataRequest } from '../proto/request.js';
+import type { jina } from '../proto/wire.js';
+
+/** Per-call options every transport understands. */
+export interface TransportCallOptions {
+  resultsInOrder?: boolean;
+  prefetch?: number;
+  /** End-to-end deadline in ms. */
+  timeoutMs?: number;
+  /** Extra headers / metadata. */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * How the Client talks to a Gateway: one implementation per protocol, all with this shape, so the
+ * Client itself is protocol-agnostic.
+ */
+export interface ClientTransport {
+  /** Sends requests and yields responses (completion order unless `resultsInOrder`). */
+  stream(requests: AsyncIterable<DataRequest>, options: TransportCallOptions): AsyncIterable<DataRequest>;
+  /** Runs an empty request through the whole Flow and returns its status. */
+  dryRun(timeoutMs?: number): Promise<jina.IStatusProto>;
+  /** The Gateway's environment information. */
+  status(): Promise<{ jina: Record<string, string>; envs: Record<string, string> }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+/**
+ * Documents, DocumentArrays and n-d arrays (docarray < 0.30's data model) with their protobuf and
+ * JSON codecs.
+ *
+ * @example
+ * ```ts
+ * import { Document, DocumentArray, encodeDocs, decodeDocs } from './document/index.js';
+ * const da = new DocumentArray([new Document({ text: 'hello' })]);
+ * decodeDocs(encodeDocs(da)).texts; // ['hello']
+ * ```
+ */
+export { Document, newDocumentId, toNdArray } from './document.js';
+export type { DocumentInit, NamedScore, NdArrayLike } from './document.js';
+export { DocumentArray } from './document-array.js';
+export { NdArray } from './ndarray.js';
+export type { NdArrayFromOptions, NdValue, NestedNumbers } from './ndarray.js';
+export { isDType, numpyDTypeStr, parseDType } from './dtype.js';
+export type { DType, TypedArray } from './dtype.js';
+export {
+  decodeDocs,
+  docsFromProto,
+  docsToProto,
+  documentFromProto,
+  documentToProto,
+  encodeDocs,
+  ndarrayFromProto,
+  ndarrayToProto,
+} from './proto-codec.js';
+export { docsFromJson, docsToJson, documentFromJson, documentToJson } from './json-codec.js';

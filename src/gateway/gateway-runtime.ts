@@ -1,0 +1,157 @@
+import { createServer } from 'node:net';
+import type * as grpc from '@grpc/grpc-js';
+import { Code, FlowgateError } from '../core/errors.js';
+import { consoleLogger } from '../core/logger.js';
+import type { Compression } from '../transport/grpc/client.js';
+import { builtinGateways } from './builtin.js';
+import { ConnectionPool } from './connection-pool.js';
+import { executorStreamers } from './executor-streamer.js';
+import type { Gateway, GatewayClass, Protocol } from './gateway.js';
+import { GraphWalker } from './graph-walker.js';
+import { GatewayStreamer } from './streamer.js';
+import { buildTopology, type TopologyNode } from './topology.js';
+
+/** Everything a Gateway process needs to know. */
+export interface GatewayConfig {
+  name?: string;
+  host?: string;
+  protocols?: Protocol[];
+  /** One port per protocol; a missing or 0 port is picked free. */
+  ports?: number[];
+  /** The graph of Executors. */
+  nodes?: TopologyNode[];
+  /** The node feeding the response (default: the last non-floating). */
+  output?: string;
+  /** Deployment name -> replica addresses (`host:port`). */
+  addresses?: Record<string, string[]>;
+  timeoutSendMs?: number;
+  retries?: number;
+  prefetch?: number;
+  compression?: Compression;
+  /** A custom Gateway class, built instead of the built-in ones. */
+  uses?: GatewayClass;
+  /** Constructor arguments of the custom Gateway. */
+  usesWith?: Record<string, unknown>;
+  /** Extra options passed to built-in Gateways (TLS, limits, CORS...). */
+  gatewayOptions?: Record<string, unknown>;
+  credentials?: grpc.ServerCredentials;
+}
+
+/** A free TCP port on `host`. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Builds the streamer for a graph and runs the Gateway(s) in this process: the custom class if one
+ * is given, else one built-in Gateway per protocol, each on its own port.
+ *
+ * @example
+ * ```ts
+ * const rt = new GatewayRuntime({ protocols: ['grpc'], nodes: [{ name: 'a', needs: ['gateway'] }],
+ *   addresses: { a: ['127.0.0.1:5001'] } });
+ * const ports = await rt.start();
+ * ```
+ */
+export class GatewayRuntime {
+  private gateways: Gateway[] = [];
+  private running: Promise<void>[] = [];
+  streamer: GatewayStreamer | undefined;
+  ports: number[] = [];
+
+  constructor(private readonly config: GatewayConfig) {}
+
+  async start(): Promise<number[]> {
+    const c = this.config;
+    const host = c.host ?? '127.0.0.1';
+    const protocols = c.protocols ?? ['grpc'];
+    const given = c.ports ?? [];
+    if (given.length > 0 && given.length !== protocols.length && !(c.uses && given.length >= 1)) {
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `${protocols.length} protocols (${protocols.join(', ')}) but ${given.length} ports: give one port per protocol`,
+      );
+    }
+    const ports: number[] = [];
+    for (let i = 0; i < protocols.length; i++) ports.push(given[i] || (await freePort(host)));
+    this.ports = ports;
+    const topology = buildTopology(c.nodes ?? [], c.output);
+    const pool = new ConnectionPool(c.addresses ?? {}, {
+      timeoutSendMs: c.timeoutSendMs,
+      retries: c.retries,
+      compression: c.compression,
+    });
+    const streamer = new GatewayStreamer(new GraphWalker(topology, pool), pool, c.prefetch ?? 1000);
+    this.streamer = streamer;
+    const name = c.name ?? 'gateway';
+    const common = {
+      name,
+      host,
+      streamer,
+      executor: executorStreamers(pool),
+      logger: consoleLogger(name),
+      runtimeArgs: { ...c } as Record<string, unknown>,
+      protocols,
+      ports,
+    };
+    if (c.uses) {
+      const g = new c.uses({ ...(c.usesWith ?? {}), ...common, port: ports[0]! });
+      g.inject({ ...common, port: ports[0]! });
+      this.gateways.push(g);
+    } else {
+      protocols.forEach((protocol, i) => {
+        const cls = builtinGateways[protocol];
+        if (!cls)
+          throw new FlowgateError(Code.Unimplemented, `no built-in Gateway serves protocol '${protocol}'`);
+        const g = new cls({
+          ...(c.gatewayOptions ?? {}),
+          ...common,
+          credentials: c.credentials,
+          port: ports[i]!,
+          protocols: [protocol],
+          ports: [ports[i]!],
+        });
+        this.gateways.push(g);
+      });
+    }
+    for (const g of this.gateways) await g.setupServer();
+    this.running = this.gateways.map((g) => g.runServer());
+    // A server that fails to bind rejects runServer(): surface that instead of hanging.
+    const failure = Promise.race(this.running.map((p) => p.then(() => new Promise<never>(() => undefined))));
+    await Promise.race([failure, this.waitListening(host, ports)]);
+    return ports;
+  }
+
+  private async waitListening(host: string, ports: number[]): Promise<void> {
+    const { connect } = await import('node:net');
+    for (const port of ports) {
+      for (;;) {
+        const ok = await new Promise<boolean>((resolve) => {
+          const s = connect(port, host);
+          s.once('connect', () => {
+            s.destroy();
+            resolve(true);
+          });
+          s.once('error', () => resolve(false));
+        });
+        if (ok) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+
+  /** Shuts every Gateway down, waits for floating work, closes connections. */
+  async close(): Promise<void> {
+    await Promise.all(this.gateways.map((g) => g.shutdown()));
+    await Promise.allSettled(this.running);
+    await this.streamer?.close();
+  }
+}

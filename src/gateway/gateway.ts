@@ -1,0 +1,87 @@
+import type { Logger } from '../core/logger.js';
+import { consoleLogger } from '../core/logger.js';
+import type { ExecutorStreamer } from './executor-streamer.js';
+import type { GatewayStreamer } from './streamer.js';
+
+/** A protocol a Gateway can serve. */
+export type Protocol = 'grpc' | 'http' | 'websocket' | 'graphql';
+
+/** What the runtime injects into every Gateway (and what a subclass constructor passes to `super`). */
+export interface GatewayOptions {
+  name?: string;
+  host?: string;
+  port?: number;
+  ports?: number[];
+  protocols?: Protocol[];
+  streamer?: GatewayStreamer;
+  executor?: Record<string, ExecutorStreamer>;
+  logger?: Logger;
+  runtimeArgs?: Record<string, unknown>;
+}
+
+/**
+ * The base class of every Gateway, built-in or custom. Implement `setupServer` (build the server,
+ * bound to `this.host` / `this.port`), `runServer` (serve until shut down) and `shutdown`.
+ *
+ * @example
+ * ```ts
+ * class MyGateway extends Gateway {
+ *   private server?: http.Server;
+ *   async setupServer() {
+ *     this.server = http.createServer(async (req, res) => {
+ *       for await (const docs of this.streamer.streamDocs({ docs: new DocumentArray([{ text: 'hi' }]) })) {
+ *         res.end(JSON.stringify(docs.texts));
+ *       }
+ *     });
+ *   }
+ *   async runServer() { await new Promise((r) => this.server!.listen(this.port, this.host, () => r(undefined))); }
+ *   async shutdown() { this.server?.close(); }
+ * }
+ * ```
+ */
+export abstract class Gateway {
+  name: string;
+  host: string;
+  port: number;
+  ports: number[];
+  protocols: Protocol[];
+  streamer!: GatewayStreamer;
+  executor: Record<string, ExecutorStreamer>;
+  logger: Logger;
+  runtimeArgs: Record<string, unknown>;
+
+  constructor(options: GatewayOptions = {}) {
+    this.name = options.name ?? 'gateway';
+    this.host = options.host ?? '127.0.0.1';
+    this.ports = options.ports ?? (options.port !== undefined ? [options.port] : []);
+    this.port = options.port ?? this.ports[0] ?? 0;
+    this.protocols = options.protocols ?? ['grpc'];
+    if (options.streamer) this.streamer = options.streamer;
+    this.executor = options.executor ?? {};
+    this.logger = options.logger ?? consoleLogger(this.name);
+    this.runtimeArgs = options.runtimeArgs ?? {};
+  }
+
+  /** Builds the server (and anything it needs). Called after injection. */
+  abstract setupServer(): Promise<void>;
+  /** Serves until `shutdown()`. */
+  abstract runServer(): Promise<void>;
+  /** Stops the server and frees its resources. */
+  abstract shutdown(): Promise<void>;
+
+  /** Copies the runtime's values onto this instance (used when a subclass constructor dropped them). */
+  inject(options: GatewayOptions): void {
+    if (options.name !== undefined) this.name = options.name;
+    if (options.host !== undefined) this.host = options.host;
+    if (options.ports !== undefined) this.ports = options.ports;
+    if (options.port !== undefined) this.port = options.port;
+    if (options.protocols !== undefined) this.protocols = options.protocols;
+    if (options.streamer !== undefined) this.streamer = options.streamer;
+    if (options.executor !== undefined) this.executor = options.executor;
+    if (options.logger !== undefined) this.logger = options.logger;
+    if (options.runtimeArgs !== undefined) this.runtimeArgs = options.runtimeArgs;
+  }
+}
+
+/** A class that builds a Gateway. */
+export type GatewayClass = new (options: GatewayOptions & Record<string, unknown>) => Gateway;

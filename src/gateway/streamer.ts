@@ -1,0 +1,168 @@
+import type * as grpc from '@grpc/grpc-js';
+import { AsyncQueue } from '../core/async-queue.js';
+import { ExecutorError } from '../core/errors.js';
+import { DocumentArray, decodeDocs, encodeDocs, type Document } from '../document/index.js';
+import { DataRequest } from '../proto/request.js';
+import type { JsonObject } from '../proto/struct.js';
+import type { ConnectionPool } from './connection-pool.js';
+import type { GraphWalker } from './graph-walker.js';
+
+/** Options of {@link GatewayStreamer.rpcStream}. */
+export interface RpcStreamOptions {
+  /** Yield responses in request order instead of completion order. */
+  resultsInOrder?: boolean;
+  /** At most this many requests in flight; 0 = unlimited. Default: the Gateway's prefetch. */
+  prefetch?: number;
+  /** gRPC metadata forwarded to Executors. */
+  metadata?: grpc.Metadata;
+}
+
+/** Options of {@link GatewayStreamer.streamDocs} and {@link GatewayStreamer.stream}. */
+export interface StreamDocsOptions {
+  docs: Iterable<Document> | DocumentArray;
+  execEndpoint?: string;
+  parameters?: JsonObject;
+  targetExecutor?: string;
+  /** Documents per request; default 100. */
+  requestSize?: number;
+  resultsInOrder?: boolean;
+}
+
+/**
+ * Sends requests through the Flow's graph. Built-in Gateways use `rpcStream`; custom Gateways use
+ * `streamDocs` / `stream`.
+ *
+ * @example
+ * ```ts
+ * for await (const docs of this.streamer.streamDocs({ docs, execEndpoint: '/' })) {
+ *   console.log(docs.texts);
+ * }
+ * ```
+ */
+export class GatewayStreamer {
+  constructor(
+    private readonly walker: GraphWalker,
+    readonly pool: ConnectionPool,
+    private readonly defaultPrefetch = 1000,
+  ) {}
+
+  /** One request through the graph. */
+  process(request: DataRequest, metadata?: grpc.Metadata): Promise<DataRequest> {
+    return this.walker.process(request, metadata);
+  }
+
+  /**
+   * Many requests through the graph at once, at most `prefetch` in flight: while at the limit the
+   * source is not read, so a fast client cannot fill the Gateway's memory. A network failure ends
+   * the stream with that error.
+   */
+  rpcStream(
+    requests: AsyncIterable<DataRequest>,
+    options: RpcStreamOptions = {},
+  ): AsyncIterable<DataRequest> {
+    const prefetch = options.prefetch ?? this.defaultPrefetch;
+    const out = new AsyncQueue<DataRequest>();
+    let inFlight = 0;
+    let sourceDone = false;
+    let resume: (() => void) | undefined;
+    let seq = 0;
+    let next = 0;
+    const ordered = new Map<number, DataRequest>();
+    const maybeEnd = () => {
+      if (sourceDone && inFlight === 0) out.end();
+    };
+    const deliver = (idx: number, res: DataRequest) => {
+      if (!options.resultsInOrder) return out.push(res);
+      ordered.set(idx, res);
+      while (ordered.has(next)) {
+        out.push(ordered.get(next)!);
+        ordered.delete(next++);
+      }
+    };
+    const pump = async () => {
+      try {
+        for await (const req of requests) {
+          while (prefetch > 0 && inFlight >= prefetch) await new Promise<void>((r) => (resume = r));
+          inFlight++;
+          const idx = seq++;
+          this.process(req, options.metadata)
+            .then(
+              (res) => deliver(idx, res),
+              (err: unknown) => out.fail(err),
+            )
+            .finally(() => {
+              inFlight--;
+              const r = resume;
+              resume = undefined;
+              r?.();
+              maybeEnd();
+            });
+        }
+      } catch (err) {
+        out.fail(err);
+      }
+      sourceDone = true;
+      maybeEnd();
+    };
+    void pump();
+    return out;
+  }
+
+  /** Documents through the whole Flow; yields each response's documents. Executor errors throw. */
+  async *streamDocs(options: StreamDocsOptions): AsyncGenerator<DocumentArray> {
+    for await (const [docs, error] of this.stream(options)) {
+      if (error) throw error;
+      yield docs;
+    }
+  }
+
+  /** Like `streamDocs`, but yields `[docs, error]` so that Executor errors can be recovered from. */
+  async *stream(options: StreamDocsOptions): AsyncGenerator<[DocumentArray, ExecutorError | undefined]> {
+    const requests = batchRequests(options);
+    for await (const res of this.rpcStream(requests, { resultsInOrder: options.resultsInOrder ?? false })) {
+      yield [decodeDocs(res.docsBytes), executorErrorOf(res)];
+    }
+  }
+
+  /** Waits for floating work, then closes every connection. */
+  async close(): Promise<void> {
+    await this.walker.drain();
+    this.pool.close();
+  }
+}
+
+/** The ExecutorError carried by an ERROR response, if any. */
+export function executorErrorOf(res: DataRequest): ExecutorError | undefined {
+  if (!res.isError) return undefined;
+  const s = res.status;
+  const ex = s?.exception;
+  return new ExecutorError({
+    name: ex?.name ?? 'Error',
+    args: ex?.args ?? [],
+    stacks: ex?.stacks ?? [],
+    executor: ex?.executor ?? '',
+    description: s?.description ?? '',
+  });
+}
+
+async function* batchRequests(options: StreamDocsOptions): AsyncGenerator<DataRequest> {
+  const size = options.requestSize && options.requestSize > 0 ? options.requestSize : 100;
+  let batch = new DocumentArray();
+  const make = (docs: DocumentArray) =>
+    DataRequest.create({
+      endpoint: options.execEndpoint ?? '/',
+      targetExecutor: options.targetExecutor,
+      parameters: options.parameters,
+      docsBytes: encodeDocs(docs),
+    });
+  let sent = 0;
+  for (const d of options.docs) {
+    batch.push(d);
+    if (batch.length >= size) {
+      yield make(batch);
+      sent++;
+      batch = new DocumentArray();
+    }
+  }
+  if (batch.length > 0 || sent === 0) yield make(batch);
+}

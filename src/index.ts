@@ -1,0 +1,36 @@
+/**
+ * flowgate: serve pipelines of Executors behind a multi-protocol Gateway, wire-compatible with
+ * Jina 3.x.
+ *
+ * @example
+ * ```ts
+ * import { Flow, Executor, requests, Document, DocumentArray, Client } from 'flowgate';
+ * ```
+ */
+export const VERSION = '0.1.0';
+
+export { Code, FlowgateError, ExecutorError } from './core/errors.js';
+export type { Logger } from './core/logger.js';
+export * from './document/index.js';
+export type { JsonObject, JsonValue } from './proto/struct.js';
+export { Executor } from './executor/executor.js';
+export type {
+  ExecutorArgs,
+  ExecutorMetas,
+  HandlerArgs,
+  RuntimeArgs,
+  ExecutorClass,
+} from './executor/executor.js';
+export { requests, DEFAULT_ENDPOINT, DRY_RUN_ENDPOINT } from './executor/requests.js';
+export { WorkerRuntime } from './runtime/worker.js';
+export type { WorkerRuntimeOptions } from './runtime/worker.js';
+export { Gateway } from './gateway/gateway.js';
+export type { GatewayOptions, Protocol } from './gateway/gateway.js';
+export { GatewayStreamer } from './gateway/streamer.js';
+export { GatewayRuntime } from './gateway/gateway-runtime.js';
+export type { GatewayConfig } from './gateway/gateway-runtime.js';
+export { Client } from './client/client.js';
+export type { ClientOptions, PostOptions, PostInputs } from './client/client.js';
+export { Response } from './client/response.js';
+export { Flow } from './orchestrate/flow.js';
+export type { AddOptions, GatewayConfigOptions, FlowOptions } from './orchestrate/flow.js';

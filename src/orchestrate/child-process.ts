@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Code, FlowgateError } from '../core/errors.js';
+import { childRoleEnv } from '../runtime/class-registry.js';
+import type { ChildMessage } from '../runtime/ipc.js';
+
+/** The CLI entry point children run (`flowgate executor|gateway --ipc`). */
+function cliEntry(): { path: string; needsTsx: boolean } {
+  const js = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  if (existsSync(js)) return { path: js, needsTsx: false };
+  return { path: fileURLToPath(new URL('../cli/main.ts', import.meta.url)), needsTsx: true };
+}
+
+/** Options of {@link spawnRuntime}. */
+export interface SpawnOptions {
+  role: 'executor' | 'gateway';
+  /** Shown in logs and errors. */
+  name: string;
+  /** Sent to the child over IPC. */
+  config: unknown;
+  env?: Record<string, string>;
+  /** How long to wait for the child to report ready. */
+  timeoutMs: number;
+}
+
+/** A running child and the ports it bound. */
+export interface RunningChild {
+  name: string;
+  process: ChildProcess;
+  ports: number[];
+  /** The last lines the child wrote to stderr. */
+  stderrTail(): string;
+}
+
+/**
+ * Starts one part of a Flow in its own process through the CLI entry point and waits until it
+ * reports its bound ports. A child that exits or fails first rejects with its error output.
+ */
+export function spawnRuntime(options: SpawnOptions): Promise<RunningChild> {
+  const entry = cliEntry();
+  const execArgv = [...process.execArgv];
+  if (entry.needsTsx && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
+  const child = spawn(process.execPath, [...execArgv, entry.path, options.role, '--ipc'], {
+    env: { ...process.env, ...options.env, ...childRoleEnv(options.role) },
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    tail = (tail + chunk.toString('utf8')).slice(-8000);
+  });
+  const running: RunningChild = { name: options.name, process: child, ports: [], stderrTail: () => tail };
+  return new Promise<RunningChild>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(`did not become ready within ${options.timeoutMs} ms`);
+    }, options.timeoutMs);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      const out = tail.trim() ? `\n--- its error output ---\n${tail.trim()}` : '';
+      reject(
+        new FlowgateError(Code.Unavailable, `${options.role} ${options.name} failed to start: ${why}${out}`),
+      );
+    };
+    child.once('error', (err) => fail(err.message));
+    child.once('exit', (code, signal) => fail(`it exited (${signal ?? `code ${code}`}) before it was ready`));
+    child.on('message', (msg: ChildMessage) => {
+      if (msg.type === 'ready') {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        running.ports = msg.ports;
+        resolve(running);
+      } else if (msg.type === 'failed') {
+        child.removeAllListeners('exit');
+        // Let stderr flush before reporting.
+        setTimeout(() => fail(msg.message), 50);
+      }
+    });
+    child.send({ type: 'start', config: options.config });
+  });
+}
+
+/** Asks a child to stop (SIGTERM), and kills it if it has not exited after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

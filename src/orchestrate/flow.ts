@@ -1,0 +1,253 @@
+import { Code, FlowgateError } from '../core/errors.js';
+import type { ExecutorClass } from '../executor/executor.js';
+import { definingFile } from '../executor/requests.js';
+import type { Protocol } from '../gateway/gateway.js';
+import { GATEWAY_NODE, buildTopology, type TopologyNode } from '../gateway/topology.js';
+import type { JsonObject } from '../proto/struct.js';
+import { isChildProcess, registerClass } from '../runtime/class-registry.js';
+import type { Compression } from '../transport/grpc/client.js';
+import { spawnRuntime, stopChild, type RunningChild } from './child-process.js';
+import type { ExecutorProcessConfig, GatewayProcessConfig } from './process-config.js';
+
+/** Options of {@link Flow.add}. */
+export interface AddOptions {
+  /** An Executor class, a module path (`exec.ts` or `exec.ts:ClassName`), or an Executor YAML file. */
+  uses?: ExecutorClass | string;
+  /** Unique name in the Flow; default `executor<N>`. */
+  name?: string;
+  /** Constructor arguments of the Executor. */
+  usesWith?: Record<string, unknown>;
+  /** Extra `metas` for the Executor. */
+  metas?: Record<string, unknown>;
+  /** Environment variables of the Executor's process. */
+  env?: Record<string, string>;
+  /** Upstream Executors; default: the last non-floating one added. `'gateway'` = from the client. */
+  needs?: string | string[];
+  floating?: boolean;
+  when?: JsonObject;
+  noReduce?: boolean;
+  /** Number of processes serving this Executor. */
+  replicas?: number;
+  /** For an external Executor: where it already runs. */
+  host?: string | string[];
+  port?: number | number[];
+  external?: boolean;
+}
+
+/** Options of {@link Flow.configGateway}. */
+export interface GatewayConfigOptions {
+  protocol?: Protocol | Protocol[];
+  port?: number | number[];
+  host?: string;
+  /** Per-call deadline from the Gateway to an Executor, ms. */
+  timeoutSend?: number;
+  retries?: number;
+  prefetch?: number;
+  compression?: Compression;
+}
+
+/** Options of the Flow itself. */
+export interface FlowOptions {
+  /** How long `start()` waits for each part, ms. Default 60 s. */
+  timeoutReady?: number;
+}
+
+interface Deployment extends AddOptions {
+  name: string;
+  needsList: string[];
+}
+
+/**
+ * A graph of Executors behind a Gateway, each in its own process.
+ *
+ * @example
+ * ```ts
+ * const flow = new Flow().configGateway({ protocol: 'grpc', port: 12345 }).add({ uses: FooExecutor });
+ * await flow.start();
+ * const docs = await new Client({ port: 12345 }).post('/');
+ * await flow.close();
+ * ```
+ */
+export class Flow {
+  private readonly deployments: Deployment[] = [];
+  private gateway: GatewayConfigOptions = {};
+  private children: RunningChild[] = [];
+  private gatewayChild: RunningChild | undefined;
+  private started = false;
+  private _ports: number[] = [];
+  private _protocols: Protocol[] = ['grpc'];
+
+  constructor(private readonly options: FlowOptions = {}) {}
+
+  /** Configures the Gateway (protocols, ports, timeouts...). */
+  configGateway(options: GatewayConfigOptions): this {
+    this.gateway = { ...this.gateway, ...options };
+    return this;
+  }
+
+  /** Adds an Executor. */
+  add(options: AddOptions = {}): this {
+    const name = options.name ?? `executor${this.deployments.length}`;
+    if (this.deployments.some((d) => d.name === name)) {
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `two Executors are named '${name}': names must be unique`,
+      );
+    }
+    if (typeof options.uses === 'function' && isChildProcess()) registerClass(options.uses);
+    const needs =
+      options.needs === undefined
+        ? [this.lastNonFloating()]
+        : Array.isArray(options.needs)
+          ? options.needs
+          : [options.needs];
+    this.deployments.push({ ...options, name, needsList: needs });
+    return this;
+  }
+
+  /** Adds a join that waits for every Executor in `names`. */
+  needs(names: string[], options: Omit<AddOptions, 'needs'> = {}): this {
+    if (names.length < 2)
+      throw new FlowgateError(Code.InvalidArgument, 'a join needs at least two upstream Executors');
+    return this.add({ name: 'joiner', ...options, needs: names });
+  }
+
+  /** Joins every Executor that nothing else needs yet. */
+  needsAll(options: Omit<AddOptions, 'needs'> = {}): this {
+    const needed = new Set(this.deployments.flatMap((d) => d.needsList));
+    const open = this.deployments.filter((d) => !needed.has(d.name) && !d.floating).map((d) => d.name);
+    return open.length >= 2 ? this.needs(open, options) : this;
+  }
+
+  private lastNonFloating(): string {
+    return [...this.deployments].reverse().find((d) => !d.floating)?.name ?? GATEWAY_NODE;
+  }
+
+  /** The first port of the Gateway. */
+  get port(): number {
+    return this._ports[0] ?? 0;
+  }
+  /** Every port of the Gateway, one per protocol. */
+  get ports(): number[] {
+    return [...this._ports];
+  }
+  get protocols(): Protocol[] {
+    return [...this._protocols];
+  }
+
+  private topologyNodes(): TopologyNode[] {
+    return this.deployments.map((d) => ({
+      name: d.name,
+      needs: d.needsList,
+      floating: d.floating,
+      when: d.when,
+      noReduce: d.noReduce,
+    }));
+  }
+
+  /** Starts every Executor, then the Gateway; resolves when all are ready. */
+  async start(): Promise<this> {
+    if (isChildProcess()) return new Promise<never>(() => undefined);
+    if (this.started) return this;
+    this.started = true;
+    const nodes = this.topologyNodes();
+    buildTopology(nodes); // reject a broken graph before anything starts
+    const protocols =
+      this.gateway.protocol === undefined ? ['grpc' as const] : [this.gateway.protocol].flat();
+    const ports = this.gateway.port === undefined ? [] : [this.gateway.port].flat();
+    if (ports.length > 0 && ports.length !== protocols.length) {
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `${protocols.length} protocols but ${ports.length} ports: give one port per protocol`,
+      );
+    }
+    this._protocols = protocols;
+    const timeoutMs = this.options.timeoutReady ?? 60_000;
+    try {
+      const addresses: Record<string, string[]> = {};
+      await Promise.all(
+        this.deployments.map(async (d) => {
+          addresses[d.name] = await this.startDeployment(d, timeoutMs);
+        }),
+      );
+      const config: GatewayProcessConfig = {
+        name: 'gateway',
+        host: this.gateway.host ?? '127.0.0.1',
+        protocols,
+        ports,
+        nodes,
+        addresses,
+        timeoutSendMs: this.gateway.timeoutSend,
+        retries: this.gateway.retries,
+        prefetch: this.gateway.prefetch,
+        compression: this.gateway.compression,
+      };
+      this.gatewayChild = await spawnRuntime({ role: 'gateway', name: 'gateway', config, timeoutMs });
+      this._ports = this.gatewayChild.ports;
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    return this;
+  }
+
+  private async startDeployment(d: Deployment, timeoutMs: number): Promise<string[]> {
+    if (d.external) {
+      const hosts = [d.host ?? '127.0.0.1'].flat();
+      const ports = [d.port ?? 8080].flat();
+      return hosts.map((h, i) => (/:\d+$/.test(h) ? h : `${h}:${ports[i] ?? ports[0]}`));
+    }
+    const uses = d.uses;
+    if (uses === undefined) throw new FlowgateError(Code.InvalidArgument, `Executor '${d.name}' has no uses`);
+    const ref: ExecutorProcessConfig['uses'] =
+      typeof uses === 'string' ? { spec: uses } : { module: definingFile(uses), className: uses.name };
+    if (typeof uses !== 'string' && ref.module === undefined) {
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `cannot tell which file defines ${uses.name}: decorate one of its methods with @requests, or pass uses as 'file.ts:${uses.name}'`,
+      );
+    }
+    const replicas = d.replicas ?? 1;
+    const started = await Promise.all(
+      Array.from({ length: replicas }, (_, i) => {
+        const config: ExecutorProcessConfig = {
+          name: d.name,
+          uses: ref,
+          usesWith: d.usesWith ?? {},
+          metas: { ...d.metas, name: d.name },
+          runtimeArgs: { shardId: 0, replicaId: i, replicas },
+          host: '127.0.0.1',
+          port: typeof d.port === 'number' ? d.port : 0,
+        };
+        const label = replicas > 1 ? `${d.name}/rep-${i}` : d.name;
+        return spawnRuntime({ role: 'executor', name: label, config, env: d.env, timeoutMs }).then((c) => {
+          this.children.push(c);
+          return `127.0.0.1:${c.ports[0]}`;
+        });
+      }),
+    );
+    return started;
+  }
+
+  /** Stops the Gateway (which waits for floating work), then every Executor. */
+  async close(): Promise<void> {
+    if (this.gatewayChild) await stopChild(this.gatewayChild.process);
+    this.gatewayChild = undefined;
+    await Promise.all(this.children.map((c) => stopChild(c.process)));
+    this.children = [];
+    this.started = false;
+  }
+
+  /** Serves until SIGINT or SIGTERM, then closes. */
+  async block(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

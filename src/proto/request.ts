@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import type { jina } from './wire.js';
+import { flowgate } from './wire.js';
+import { jsonToStruct, structToJson, type JsonObject } from './struct.js';
+
+type IHeader = jina.IHeaderProto;
+type IRoute = jina.IRouteProto;
+type IStatus = jina.IStatusProto;
+type RawProto = flowgate.passthrough.IRawDataRequestProto;
+
+/** `StatusProto.StatusCode` values. */
+export const StatusCode = { SUCCESS: 0, ERROR: 1 } as const;
+
+/** A new request id: 32 lowercase hex characters, like Python's `uuid4().hex`. */
+export function newRequestId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * A `jina.DataRequestProto` whose documents stay encoded until someone asks for them.
+ *
+ * The Gateway only reads the header, parameters and routes, and forwards `docsBytes` untouched;
+ * an Executor decodes the documents with `decodeDocs(req.docsBytes)`. Both encode and decode through
+ * the passthrough view of the message, which is identical on the wire.
+ *
+ * @example
+ * ```ts
+ * const req = DataRequest.create({ endpoint: '/index', docsBytes: encodeDocs(docs) });
+ * const bytes = req.encode();
+ * const back = DataRequest.decode(bytes);
+ * back.endpoint; // '/index'
+ * ```
+ */
+export class DataRequest {
+  header: IHeader;
+  /** The parameters as a plain object (decoded from `google.protobuf.Struct` on first access). */
+  private _parameters: JsonObject | undefined;
+  private _parametersProto: RawProto['parameters'];
+  routes: IRoute[];
+  /** The encoded `docarray.DocumentArrayProto`, or an empty array when the request has none. */
+  docsBytes: Uint8Array;
+  /** True when the documents came in `docs_bytes` (field 2) rather than `docs` (field 1). */
+  docsInBytesField: boolean;
+
+  private constructor(proto: RawProto) {
+    this.header = proto.header ?? {};
+    this._parametersProto = proto.parameters;
+    this.routes = proto.routes ?? [];
+    const data = proto.data;
+    this.docsInBytesField = data?.docsBytes != null && data.docs == null;
+    this.docsBytes = data?.docs ?? data?.docsBytes ?? EMPTY;
+  }
+
+  /** Builds a request. `requestId` defaults to a fresh id. */
+  static create(init: {
+    requestId?: string;
+    endpoint?: string;
+    targetExecutor?: string;
+    parameters?: JsonObject;
+    docsBytes?: Uint8Array;
+  }): DataRequest {
+    const header: IHeader = { requestId: init.requestId ?? newRequestId() };
+    if (init.endpoint !== undefined) header.execEndpoint = init.endpoint;
+    if (init.targetExecutor) header.targetExecutor = init.targetExecutor;
+    const req = new DataRequest({ header, routes: [] });
+    if (init.parameters) req.parameters = init.parameters;
+    if (init.docsBytes) req.docsBytes = init.docsBytes;
+    return req;
+  }
+
+  /** Decodes a serialised `DataRequestProto`. Throws on malformed bytes. */
+  static decode(bytes: Uint8Array): DataRequest {
+    return new DataRequest(flowgate.passthrough.RawDataRequestProto.decode(bytes));
+  }
+
+  /** Serialises to a `DataRequestProto`. */
+  encode(): Uint8Array {
+    const proto: RawProto = {
+      header: this.header,
+      routes: this.routes,
+    };
+    const params = this._parameters !== undefined ? jsonToStruct(this._parameters) : this._parametersProto;
+    if (params) proto.parameters = params;
+    if (this.docsBytes.length > 0) {
+      proto.data = this.docsInBytesField ? { docsBytes: this.docsBytes } : { docs: this.docsBytes };
+    } else {
+      proto.data = { docs: EMPTY };
+    }
+    return flowgate.passthrough.RawDataRequestProto.encode(proto).finish();
+  }
+
+  get requestId(): string {
+    return this.header.requestId ?? '';
+  }
+
+  set requestId(id: string) {
+    this.header.requestId = id;
+  }
+
+  /** The endpoint; `'/'` when the header has none (the Go client sends no header). */
+  get endpoint(): string {
+    return this.header.execEndpoint ?? '/';
+  }
+
+  set endpoint(endpoint: string) {
+    this.header.execEndpoint = endpoint;
+  }
+
+  get targetExecutor(): string | undefined {
+    return this.header.targetExecutor ?? undefined;
+  }
+
+  get parameters(): JsonObject {
+    if (this._parameters === undefined) {
+      this._parameters = structToJson(this._parametersProto);
+      this._parametersProto = undefined;
+    }
+    return this._parameters;
+  }
+
+  set parameters(p: JsonObject) {
+    this._parameters = p;
+    this._parametersProto = undefined;
+  }
+
+  get status(): IStatus | undefined {
+    return this.header.status ?? undefined;
+  }
+
+  /** True when the header carries an ERROR status. */
+  get isError(): boolean {
+    return Number(this.header.status?.code ?? 0) === StatusCode.ERROR;
+  }
+
+  /** Marks this request as failed by `err`, raised in `executor`. */
+  setError(err: unknown, executor: string): void {
+    this.header.status = statusFromError(err, executor);
+  }
+
+  /** A copy with another request id that shares everything else (for multiplexing on one stream). */
+  withRequestId(requestId: string): DataRequest {
+    const c = new DataRequest({ header: { ...this.header, requestId }, routes: this.routes });
+    c._parameters = this._parameters;
+    c._parametersProto = this._parametersProto;
+    c.docsBytes = this.docsBytes;
+    c.docsInBytesField = this.docsInBytesField;
+    return c;
+  }
+
+  /** A shallow copy sharing the document bytes (they are never mutated in place). */
+  clone(): DataRequest {
+    const c = new DataRequest({ header: { ...this.header }, routes: [...this.routes] });
+    c._parameters = this._parameters === undefined ? undefined : structuredClone(this._parameters);
+    c._parametersProto = this._parametersProto;
+    c.docsBytes = this.docsBytes;
+    c.docsInBytesField = this.docsInBytesField;
+    return c;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Builds a `StatusProto` with code ERROR from any thrown value. */
+export function statusFromError(err: unknown, executor: string): IStatus {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const name = e.name || 'Error';
+  const args = e.message ? [e.message] : [];
+  const stacks = (e.stack ?? `${name}: ${e.message}`).split('\n').map((l) => l + '\n');
+  return {
+    code: StatusCode.ERROR,
+    description: `${name}(${pyRepr(e.message)})`,
+    exception: { name, args, stacks, executor },
+  };
+}
+
+/** Python's `repr()` of a str, so descriptions read as the original's `ValueError('boom')`. */
+function pyRepr(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+}

@@ -1,0 +1,145 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { Code, FlowgateError } from '../core/errors.js';
+import { Executor, type ExecutorClass } from '../executor/executor.js';
+import { registeredClass, whenRegistered } from './class-registry.js';
+
+/** Where to find an Executor class: a module (path or file URL) and the class name in it. */
+export interface ExecutorRef {
+  module: string;
+  className?: string;
+}
+
+/** A loaded Executor definition: the class plus the arguments a YAML file gave it. */
+export interface LoadedExecutor {
+  cls: ExecutorClass;
+  usesWith: Record<string, unknown>;
+  metas: Record<string, unknown>;
+}
+
+let tsxRegistered = false;
+
+async function ensureTypeScriptLoader(path: string): Promise<void> {
+  if (!/\.[cm]?tsx?$/.test(path) || tsxRegistered) return;
+  tsxRegistered = true;
+  const active = process.execArgv.some((a) => a.includes('tsx'));
+  if (active) return;
+  const api = (await import('tsx/esm/api')) as { register: () => unknown };
+  api.register();
+}
+
+function toUrl(module: string, base = process.cwd()): string {
+  if (module.startsWith('file://')) return module;
+  return pathToFileURL(isAbsolute(module) ? module : resolve(base, module)).href;
+}
+
+/**
+ * Loads an Executor class from a module. The module may still be evaluating (a script that defines
+ * the class and then awaits `flow.start()` never finishes evaluating in a child), so a class that
+ * the script registers through `Flow.add()` is taken as soon as it appears.
+ *
+ * @example
+ * ```ts
+ * const cls = await loadExecutorClass({ module: './my-exec.ts', className: 'MyExec' });
+ * ```
+ */
+export async function loadExecutorClass(ref: ExecutorRef, timeoutMs = 30_000): Promise<ExecutorClass> {
+  const url = toUrl(ref.module);
+  await ensureTypeScriptLoader(url);
+  const importing = import(url).then((mod: Record<string, unknown>) => pickClass(mod, ref, url));
+  if (!ref.className) return importing;
+  const registered = whenRegistered(ref.className);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new FlowgateError(
+            Code.NotFound,
+            `class ${ref.className} was not found in ${url} within ${timeoutMs} ms: export it, or pass it to flow.add({ uses })`,
+          ),
+        ),
+      timeoutMs,
+    );
+    timer.unref();
+  });
+  try {
+    return await Promise.race([importing, registered, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function pickClass(mod: Record<string, unknown>, ref: ExecutorRef, url: string): ExecutorClass {
+  if (ref.className) {
+    const cls = mod[ref.className] ?? registeredClass(ref.className);
+    if (typeof cls === 'function') return cls as ExecutorClass;
+    throw new FlowgateError(
+      Code.NotFound,
+      `module ${url} has no export named ${ref.className}: export the class, or pass it to flow.add({ uses })`,
+    );
+  }
+  const classes = Object.values(mod).filter(
+    (v): v is ExecutorClass => typeof v === 'function' && v.prototype instanceof Executor,
+  );
+  const def = mod.default;
+  if (typeof def === 'function' && (def as ExecutorClass).prototype instanceof Executor)
+    return def as ExecutorClass;
+  if (classes.length === 1) return classes[0]!;
+  throw new FlowgateError(
+    Code.InvalidArgument,
+    classes.length === 0
+      ? `module ${url} exports no Executor class`
+      : `module ${url} exports several Executors (${classes.map((c) => c.name).join(', ')}): name one`,
+  );
+}
+
+/**
+ * Loads an Executor from `uses`: a YAML file (`jtype: MyExec`, `modules: my_exec.ts`,
+ * `with: {...}`, `metas: {...}`; the `!MyExec` tag form too) or a module path (`my_exec.ts` or
+ * `my_exec.ts:MyExec`).
+ */
+export async function loadExecutorFromUses(uses: string): Promise<LoadedExecutor> {
+  if (/\.ya?ml$/i.test(uses)) return loadExecutorYaml(uses);
+  const m = /^(.*\.[cm]?[jt]sx?):(\w+)$/.exec(uses);
+  const ref: ExecutorRef = m ? { module: m[1]!, className: m[2]! } : { module: uses };
+  return { cls: await loadExecutorClass(ref), usesWith: {}, metas: {} };
+}
+
+async function loadExecutorYaml(path: string): Promise<LoadedExecutor> {
+  const text = await readFile(path, 'utf8').catch((err: Error) => {
+    throw new FlowgateError(Code.NotFound, `cannot read Executor YAML ${path}: ${err.message}`);
+  });
+  // `!MyExec` tags are unknown to the YAML schema; they are read from the text instead.
+  const doc = parseYaml(text, { logLevel: 'error' }) as Record<string, unknown> | null;
+  const tag = /^\s*!(\w+)/m.exec(text)?.[1];
+  const jtype = (doc?.jtype as string | undefined) ?? tag;
+  const modulesValue = doc?.modules ?? doc?.py_modules;
+  const modules = (
+    Array.isArray(modulesValue) ? modulesValue : modulesValue ? [modulesValue] : []
+  ) as string[];
+  if (!jtype)
+    throw new FlowgateError(Code.InvalidArgument, `${path}: no jtype (or !Tag) names the Executor class`);
+  const base = dirname(resolve(path));
+  let cls: ExecutorClass | undefined;
+  for (const m of modules) {
+    const mod = (await ensureTypeScriptLoader(m).then(() => import(toUrl(m, base)))) as Record<
+      string,
+      unknown
+    >;
+    if (typeof mod[jtype] === 'function') cls = mod[jtype] as ExecutorClass;
+  }
+  cls ??= registeredClass(jtype);
+  if (!cls)
+    throw new FlowgateError(
+      Code.NotFound,
+      `${path}: class ${jtype} is not exported by ${modules.join(', ') || '(no modules listed)'}`,
+    );
+  return {
+    cls,
+    usesWith: (doc?.with as Record<string, unknown> | undefined) ?? {},
+    metas: (doc?.metas as Record<string, unknown> | undefined) ?? {},
+  };
+}
