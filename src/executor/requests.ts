@@ -107,17 +107,22 @@ export function resolveEndpoint(table: Map<string, string>, endpoint: string): s
   return table.get(normaliseEndpoint(endpoint)) ?? table.get(DEFAULT_ENDPOINT);
 }
 
-/** The first stack frame outside this file: where `@requests()` was written. */
+/** flowgate's own source folders (`src/` and `dist/`), whose frames are never the caller. */
+const OWN_DIRS = (() => {
+  const root = new URL('../../', import.meta.url).href;
+  return [`${root}src/`, `${root}dist/`];
+})();
+
+/** The first stack frame outside flowgate itself: where `@requests()` was written. */
 function callerFile(): string | undefined {
   const stack = new Error().stack?.split('\n') ?? [];
-  const self = import.meta.url;
   for (const line of stack.slice(1)) {
     const m = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/.exec(line);
     const file = m?.[1];
     if (!file) continue;
     const url = file.startsWith('file://') ? file : `file://${file}`;
-    if (url === self || url === self.replace(/\.js$/, '.ts')) continue;
-    if (/node_modules[\\/](tsx|esbuild)[\\/]|^node:/.test(file)) continue;
+    if (OWN_DIRS.some((d) => url.startsWith(d)) && !url.endsWith('.test.ts')) continue;
+    if (/node_modules[\\/](tsx|esbuild)[\\/]/.test(file)) continue;
     return url;
   }
   return undefined;

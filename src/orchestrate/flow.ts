@@ -134,6 +134,15 @@ export class Flow {
   get protocols(): Protocol[] {
     return [...this._protocols];
   }
+  /**
+   * The process ids of the running parts (every Executor replica, then the Gateway); empty before
+   * `start()` and after `close()`. For monitoring and for tests that check nothing outlives the Flow.
+   */
+  get pids(): number[] {
+    return [...this.children, ...(this.gatewayChild ? [this.gatewayChild] : [])]
+      .map((c) => c.process.pid)
+      .filter((pid): pid is number => pid !== undefined);
+  }
 
   private topologyNodes(): TopologyNode[] {
     return this.deployments.map((d) => ({

@@ -69,11 +69,18 @@ export function unary<Req, Res>(
   options: { deadlineMs?: number; metadata?: grpc.Metadata } = {},
 ): Promise<{ response: Res; trailers: grpc.Metadata | undefined }> {
   return new Promise((resolve, reject) => {
-    let trailers: grpc.Metadata | undefined;
     const callOptions: grpc.CallOptions = {};
     if (options.deadlineMs !== undefined && options.deadlineMs > 0) {
       callOptions.deadline = Date.now() + options.deadlineMs;
     }
+    // grpc-js calls the callback before it emits 'status' (which carries the trailers): resolve
+    // only once both have arrived, or the trailers would always be missing.
+    let answered: { response: Res } | undefined;
+    let trailers: grpc.Metadata | undefined;
+    let gotStatus = false;
+    const settle = () => {
+      if (answered && gotStatus) resolve({ response: answered.response, trailers });
+    };
     const call = client.makeUnaryRequest(
       def.path,
       def.requestSerialize,
@@ -82,12 +89,15 @@ export function unary<Req, Res>(
       options.metadata ?? new grpc.Metadata(),
       callOptions,
       (err, res) => {
-        if (err) reject(err);
-        else resolve({ response: res as Res, trailers });
+        if (err) return reject(err);
+        answered = { response: res as Res };
+        settle();
       },
     );
     call.on('status', (s: grpc.StatusObject) => {
       trailers = s.metadata;
+      gotStatus = true;
+      settle();
     });
   });
 }
