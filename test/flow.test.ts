@@ -93,7 +93,9 @@ void describe('a Flow of three Executors in a chain', () => {
 
   void test('10,000 docs in requests of 100 arrive complete and in order', async () => {
     const n = 10_000;
-    const inputs = new DocumentArray(Array.from({ length: n }, (_, i) => new Document({ id: `d${i}`, text: `${i}` })));
+    const inputs = new DocumentArray(
+      Array.from({ length: n }, (_, i) => new Document({ id: `d${i}`, text: `${i}` })),
+    );
     const docs = await client.post('/chain', inputs, { requestSize: 100, resultsInOrder: true });
     assert.equal(docs.length, n);
     assert.deepEqual(docs.ids, inputs.ids);
@@ -125,7 +127,9 @@ void describe('a Flow whose Executor cannot be imported', () => {
   void test('start() rejects naming the Executor and showing its error output, and leaves nothing running', async () => {
     const path = join(dir, 'broken.mjs');
     await writeFile(path, "throw new Error('kaboom while importing the module');\nexport class Broken {}\n");
-    const flow = new Flow().add({ name: 'fine', uses: Trail }).add({ name: 'broken', uses: `${path}:Broken` });
+    const flow = new Flow()
+      .add({ name: 'fine', uses: Trail })
+      .add({ name: 'broken', uses: `${path}:Broken` });
     const before = new Set(await childPids());
     await assert.rejects(flow.start(), (err: unknown) => {
       assert.ok(err instanceof Error);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { Document, DocumentArray, decodeDocs, encodeDocs } from '../src/document/index.js';
 import { Executor, type HandlerArgs } from '../src/executor/executor.js';
 import { DRY_RUN_ENDPOINT, requests } from '../src/executor/requests.js';
@@ -140,7 +140,11 @@ void describe('WorkerRuntime over real gRPC', () => {
   });
 
   void test('an exact endpoint wins over /default; an unbound endpoint falls back to /default', async () => {
-    const exact = await unary(client, JinaSingleDataRequestRPCService.process_single_data, request('upper', ['x']));
+    const exact = await unary(
+      client,
+      JinaSingleDataRequestRPCService.process_single_data,
+      request('upper', ['x']),
+    );
     assert.deepEqual(decodeDocs(exact.response.docsBytes).texts, ['X']);
     const other = await unary(
       client,
@@ -237,7 +241,11 @@ void describe('WorkerRuntime over real gRPC', () => {
     assert.match((status.exception?.stacks ?? []).join(''), /boom/);
     assert.deepEqual(trailers?.get('is-error'), ['true']);
 
-    const next = await unary(client, JinaSingleDataRequestRPCService.process_single_data, request('/upper', ['ok']));
+    const next = await unary(
+      client,
+      JinaSingleDataRequestRPCService.process_single_data,
+      request('/upper', ['ok']),
+    );
     assert.equal(next.response.isError, false);
     assert.deepEqual(next.trailers?.get('is-error') ?? [], []);
     assert.deepEqual(decodeDocs(next.response.docsBytes).texts, ['OK']);
@@ -266,7 +274,10 @@ void describe('WorkerRuntime over real gRPC', () => {
   });
 
   void test('server reflection lists the Jina and health services', async () => {
-    const call = duplex(client, rawMethod('/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', true));
+    const call = duplex(
+      client,
+      rawMethod('/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', true),
+    );
     // ServerReflectionRequest { list_services = 7 (string): "" }
     call.write(Buffer.from([0x3a, 0x00]));
     call.end();
@@ -286,7 +297,11 @@ void describe('WorkerRuntime close', () => {
     const client = createJinaClient(`127.0.0.1:${port}`);
     try {
       assert.equal(await checkHealth(client), true);
-      const inFlight = unary(client, JinaSingleDataRequestRPCService.process_single_data, request('/hold', ['h']));
+      const inFlight = unary(
+        client,
+        JinaSingleDataRequestRPCService.process_single_data,
+        request('/hold', ['h']),
+      );
       await exec.holding.promise;
       const closing = worker.close();
       const health = rawMethod('/grpc.health.v1.Health/Check', false);

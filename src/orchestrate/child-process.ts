@@ -22,6 +22,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** How long to wait for the child to report ready. */
   timeoutMs: number;
+  /** Called as soon as the process exists (before it is ready), so that it can be stopped early. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** A running child and the ports it bound. */
@@ -45,6 +47,7 @@ export function spawnRuntime(options: SpawnOptions): Promise<RunningChild> {
     env: { ...process.env, ...options.env, ...childRoleEnv(options.role) },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
+  options.onSpawn?.(child);
   let tail = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     process.stderr.write(chunk);

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { ExecutorClass } from '../executor/executor.js';
 import { definingFile } from '../executor/requests.js';
@@ -73,6 +74,8 @@ export class Flow {
   private gateway: GatewayConfigOptions = {};
   private children: RunningChild[] = [];
   private gatewayChild: RunningChild | undefined;
+  /** Every process started and not yet stopped, ready or not: what `close()` must stop. */
+  private spawned = new Set<ChildProcess>();
   private started = false;
   private _ports: number[] = [];
   private _protocols: Protocol[] = ['grpc'];
@@ -191,7 +194,13 @@ export class Flow {
         prefetch: this.gateway.prefetch,
         compression: this.gateway.compression,
       };
-      this.gatewayChild = await spawnRuntime({ role: 'gateway', name: 'gateway', config, timeoutMs });
+      this.gatewayChild = await spawnRuntime({
+        role: 'gateway',
+        name: 'gateway',
+        config,
+        timeoutMs,
+        onSpawn: (p) => this.spawned.add(p),
+      });
       this._ports = this.gatewayChild.ports;
     } catch (err) {
       await this.close();
@@ -229,8 +238,16 @@ export class Flow {
           port: typeof d.port === 'number' ? d.port : 0,
         };
         const label = replicas > 1 ? `${d.name}/rep-${i}` : d.name;
-        return spawnRuntime({ role: 'executor', name: label, config, env: d.env, timeoutMs }).then((c) => {
-          this.children.push(c);
+        return spawnRuntime({
+          role: 'executor',
+          name: label,
+          config,
+          env: d.env,
+          timeoutMs,
+          onSpawn: (p) => this.spawned.add(p),
+        }).then((c) => {
+          // Not when close() already stopped it (a sibling failed while this one was starting).
+          if (this.spawned.has(c.process)) this.children.push(c);
           return `127.0.0.1:${c.ports[0]}`;
         });
       }),
@@ -242,8 +259,12 @@ export class Flow {
   async close(): Promise<void> {
     if (this.gatewayChild) await stopChild(this.gatewayChild.process);
     this.gatewayChild = undefined;
-    await Promise.all(this.children.map((c) => stopChild(c.process)));
+    // Every spawned process, including those still starting when start() failed: an Executor that
+    // becomes ready after a sibling failed must not outlive the Flow.
+    const all = [...this.spawned];
+    this.spawned.clear();
     this.children = [];
+    await Promise.all(all.map((p) => stopChild(p)));
     this.started = false;
   }
 
