@@ -1,6 +1,6 @@
 import { DocumentArray, decodeDocs, encodeDocs } from '../document/index.js';
 import type { DataRequest } from '../proto/request.js';
-import type { JsonObject, JsonValue } from '../proto/struct.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../proto/struct.js';
 import type { Executor, HandlerArgs } from './executor.js';
 import { DRY_RUN_ENDPOINT, endpointTable, resolveEndpoint } from './requests.js';
 
@@ -68,7 +68,7 @@ export class ExecutorHandler {
       if (result instanceof DocumentArray) out = result;
       else if (Array.isArray(result)) out = new DocumentArray(result as DocumentArray);
       else if (result !== undefined && result !== null && typeof result === 'object') {
-        const results = isObject(inputParams[RESULTS_KEY]) ? inputParams[RESULTS_KEY] : {};
+        const results = isJsonObject(inputParams[RESULTS_KEY]) ? inputParams[RESULTS_KEY] : {};
         results[this.name] = toJson(result);
         inputParams[RESULTS_KEY] = results;
       }
@@ -119,12 +119,8 @@ export function parametersFor(params: JsonObject, name: string): JsonObject {
     out[key] = value;
   }
   const own = params[name];
-  if (isObject(own)) Object.assign(out, own);
+  if (isJsonObject(own)) Object.assign(out, own);
   return Object.assign(out, specific);
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function toJson(v: unknown): JsonValue {

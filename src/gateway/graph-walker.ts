@@ -4,7 +4,7 @@ import { RESULTS_KEY } from '../executor/handler.js';
 import { DRY_RUN_ENDPOINT, DEFAULT_ENDPOINT } from '../executor/requests.js';
 import type { DataRequest } from '../proto/request.js';
 import { StatusCode } from '../proto/request.js';
-import type { JsonObject } from '../proto/struct.js';
+import { isJsonObject, type JsonObject } from '../proto/struct.js';
 import type { jina } from '../proto/wire.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { GATEWAY_NODE, type Topology, type TopologyNode } from './topology.js';
@@ -68,7 +68,7 @@ export class GraphWalker {
     const params: JsonObject = { ...inputParameters };
     if (Object.keys(results).length > 0) {
       const prior = params[RESULTS_KEY];
-      params[RESULTS_KEY] = { ...(isObject(prior) ? prior : {}), ...results };
+      params[RESULTS_KEY] = { ...(isJsonObject(prior) ? prior : {}), ...results };
     }
     response.parameters = params;
     return response;
@@ -105,7 +105,7 @@ export class GraphWalker {
       route.endTime = nowTimestamp();
       route.status = response.header.status ?? { code: StatusCode.SUCCESS };
       const r = response.parameters[RESULTS_KEY];
-      if (isObject(r)) for (const [k, v] of Object.entries(r)) if (isObject(v)) results[k] = v;
+      if (isJsonObject(r)) for (const [k, v] of Object.entries(r)) if (isJsonObject(v)) results[k] = v;
       return { request: response };
     } catch (err) {
       route.endTime = nowTimestamp();
@@ -171,8 +171,4 @@ function mergeInto(left: Document, right: Document): void {
       else left[field].push(d);
     }
   }
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
