@@ -45,7 +45,37 @@ export interface GatewayConfigOptions {
   retries?: number;
   prefetch?: number;
   compression?: Compression;
+  /** HTTP: allow cross-origin requests from any origin. */
+  cors?: boolean;
+  /** HTTP/WebSocket: no `/post`, `/status`, `/dry_run`. */
+  noDebugEndpoints?: boolean;
+  /** HTTP: no `/index`, `/search`, `/update`, `/delete`. */
+  noCrudEndpoints?: boolean;
+  /**
+   * HTTP: serve an Executor endpoint on another path or method, e.g.
+   * `{ '/foo': { methods: ['GET'], path: '/bar', summary: 'Foo' } }`.
+   */
+  exposeEndpoints?: Record<
+    string,
+    { methods?: string[]; path?: string; summary?: string; description?: string }
+  >;
+  /** HTTP: also serve GraphQL at `/graphql`. */
+  exposeGraphqlEndpoint?: boolean;
+  /** HTTP: the OpenAPI title and description. */
+  title?: string;
+  description?: string;
 }
+
+/** The options of {@link GatewayConfigOptions} that only built-in Gateways read. */
+const BUILTIN_GATEWAY_OPTIONS = [
+  'cors',
+  'noDebugEndpoints',
+  'noCrudEndpoints',
+  'exposeEndpoints',
+  'exposeGraphqlEndpoint',
+  'title',
+  'description',
+] as const;
 
 /** Options of the Flow itself. */
 export interface FlowOptions {
@@ -193,6 +223,12 @@ export class Flow {
         retries: this.gateway.retries,
         prefetch: this.gateway.prefetch,
         compression: this.gateway.compression,
+        gatewayOptions: Object.fromEntries(
+          BUILTIN_GATEWAY_OPTIONS.filter((k) => this.gateway[k] !== undefined).map((k) => [
+            k,
+            this.gateway[k],
+          ]),
+        ),
       };
       this.gatewayChild = await spawnRuntime({
         role: 'gateway',
