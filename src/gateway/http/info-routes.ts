@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+// Brings in @fastify/swagger's schema fields (summary, tags, hide) for route options.
+import type {} from '@fastify/swagger';
 import { environmentInfo } from '../../runtime/info.js';
 import { statusToJson } from '../../transport/http/request-json.js';
 import { dryRun } from '../grpc-gateway.js';
