@@ -8,8 +8,8 @@ const layers = [
   'runtime',
   'gateway',
   'client',
-  'orchestrate',
   'config',
+  'orchestrate',
   'cli',
 ];
 const forbidden = [

@@ -29,6 +29,14 @@ export function stopOnSignals(runtime: Stoppable): void {
   if (hasParent()) watchParent(stop);
 }
 
+/** True when a base class of `cls` is named Executor but is not this copy's Executor. */
+function extendsOtherCopy(cls: unknown): boolean {
+  for (let p = Object.getPrototypeOf(cls) as unknown; typeof p === 'function'; p = Object.getPrototypeOf(p)) {
+    if ((p as { name?: string }).name === 'Executor') return true;
+  }
+  return false;
+}
+
 function reportFailure(err: unknown): never {
   const e = err instanceof Error ? err : new Error(String(err));
   process.stderr.write(`${e.name}: ${e.message}\n${e.stack?.split('\n').slice(1).join('\n') ?? ''}\n`);
@@ -51,7 +59,11 @@ export async function serveExecutor(config: ExecutorProcessConfig): Promise<Work
       cls = await loadExecutorClass({ module: config.uses.module!, className: config.uses.className });
     }
     if (!(cls.prototype instanceof Executor) && (cls as unknown) !== Executor) {
-      throw new TypeError(`${cls.name} does not extend Executor`);
+      throw new TypeError(
+        extendsOtherCopy(cls)
+          ? `${cls.name} extends a second copy of flowgate's Executor: its module was loaded as CommonJS; make it ESM ("type": "module" in its package.json, or a .mts file)`
+          : `${cls.name} does not extend Executor`,
+      );
     }
     const executor = new cls({
       ...usesWith,

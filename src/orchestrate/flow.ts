@@ -1,4 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadFlowSpec, stringifyFlowSpec } from '../config/load.js';
+import type { ExecutorSpec, FlowSpec } from '../config/schemas.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { ExecutorClass } from '../executor/executor.js';
 import { definingFile } from '../executor/requests.js';
@@ -315,5 +320,80 @@ export class Flow {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * A Flow from a Flow YAML file (`jtype: Flow`, `with:`, `gateway:`, `executors:`), validated:
+   * an unknown key or a wrong type is rejected with the file, line and key.
+   *
+   * @example
+   * ```ts
+   * const flow = await Flow.load('flow.yml');
+   * await flow.start();
+   * ```
+   */
+  static async load(path: string): Promise<Flow> {
+    return Flow.fromSpec(await loadFlowSpec(path));
+  }
+
+  /** A Flow from a validated {@link FlowSpec}. */
+  static fromSpec(spec: FlowSpec): Flow {
+    const flow = new Flow({ timeoutReady: spec.with.timeoutReady });
+    const { uses, usesWith, modules, ...gateway } = spec.gateway;
+    if (uses !== undefined || usesWith !== undefined || modules !== undefined) {
+      throw new FlowgateError(
+        Code.Unimplemented,
+        'a custom Gateway (gateway.uses) cannot be loaded from YAML yet: configure it in code with configGateway({ uses })',
+      );
+    }
+    flow.configGateway(gateway);
+    for (const e of spec.executors) {
+      const { modules: mods, env, uses: u, ...rest } = e;
+      const first = [mods ?? []].flat()[0];
+      const options: AddOptions = { ...(rest as AddOptions) };
+      // `uses: MyExec` with `modules: my_exec.ts` names a class in that module
+      if (u !== undefined) options.uses = first && /^\w+$/.test(u) ? `${first}:${u}` : u;
+      if (env) options.env = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+      flow.add(options);
+    }
+    return flow;
+  }
+
+  /** This Flow as a {@link FlowSpec}: Executor classes become `file.ts:ClassName`. */
+  toSpec(): FlowSpec {
+    const executors = this.deployments.map((d): ExecutorSpec => {
+      const { needsList, uses, ...rest } = d;
+      const spec = { name: rest.name } as Record<string, unknown>;
+      if (typeof uses === 'function') {
+        const file = definingFile(uses);
+        if (!file)
+          throw new FlowgateError(
+            Code.InvalidArgument,
+            `cannot tell which file defines ${uses.name}, so it cannot be saved`,
+          );
+        spec.uses = `${file.startsWith('file:') ? fileURLToPath(file) : file}:${uses.name}`;
+      } else if (uses !== undefined) spec.uses = uses;
+      Object.assign(spec, rest);
+      if (needsList.length !== 1 || needsList[0] !== this.previousOf(d))
+        spec.needs = needsList.length === 1 ? needsList[0] : needsList;
+      return spec;
+    });
+    const withSpec =
+      this.options.timeoutReady === undefined ? {} : { timeoutReady: this.options.timeoutReady };
+    return { jtype: 'Flow', with: withSpec, gateway: { ...this.gateway }, executors };
+  }
+
+  /** The Executor a deployment follows by default (the last non-floating one before it). */
+  private previousOf(d: Deployment): string {
+    const before = this.deployments.slice(0, this.deployments.indexOf(d));
+    return before.reverse().find((x) => !x.floating)?.name ?? GATEWAY_NODE;
+  }
+
+  /**
+   * Writes this Flow as Flow YAML; `Flow.load` reads it back. Paths are written relative to the
+   * file's folder.
+   */
+  async save(path: string): Promise<void> {
+    await writeFile(path, stringifyFlowSpec(this.toSpec(), dirname(resolve(path))));
   }
 }
