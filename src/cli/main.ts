@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { serveExecutor, serveFromParent } from './serve.js';
+import { serveExecutor, serveFromParent, serveHead } from './serve.js';
+import type { Polling } from '../runtime/head.js';
 import { ping } from './ping.js';
 import { VERSION } from '../index.js';
+import { gatewaySchema } from '../config/schemas.js';
+import { validateGatewaySpec } from '../config/load.js';
+import { Flow } from '../orchestrate/flow.js';
+import { optionsFromFlags, optionsFromSchema } from './schema-flags.js';
 
 const program = new Command();
 program
@@ -45,6 +50,59 @@ program
   );
 
 program
+  .command('head')
+  .description('Serve the head of a sharded Executor: it spreads each request over the shards.')
+  .option('--name <name>', 'the sharded Executor name', 'executor')
+  .option('--host <host>', 'host to bind', '0.0.0.0')
+  .option('--port <port>', 'port to bind (0 = any free port)', (v) => Number(v), 0)
+  .option(
+    '--shards <json>',
+    'replica addresses of each shard as JSON, e.g. \'[["h1:5001"],["h2:5002","h3:5002"]]\'',
+    '[]',
+  )
+  .option('--polling <polling>', 'ANY, ALL, or JSON per endpoint: \'{"/search":"ALL","*":"ANY"}\'', 'ANY')
+  .option('--uses-before <addresses>', 'comma-separated replica addresses of the uses-before Executor')
+  .option('--uses-after <addresses>', 'comma-separated replica addresses of the uses-after Executor')
+  .option('--no-reduce', "concatenate the shards' documents instead of reducing them by id")
+  .option('--timeout-send <ms>', 'deadline of each call to a shard, ms', (v) => Number(v))
+  .option('--retries <n>', 'repeat failed calls (see the docs)', (v) => Number(v))
+  .addOption(new Option('--ipc', 'receive the configuration from a parent Flow').hideHelp())
+  .action(
+    async (opts: {
+      name: string;
+      host: string;
+      port: number;
+      shards: string;
+      polling: string;
+      usesBefore?: string;
+      usesAfter?: string;
+      reduce: boolean;
+      timeoutSend?: number;
+      retries?: number;
+      ipc?: boolean;
+    }) => {
+      if (opts.ipc) return serveFromParent('head');
+      const list = (v?: string) => (v ? v.split(',').filter(Boolean) : undefined);
+      const polling = (
+        opts.polling.trim().startsWith('{') ? JSON.parse(opts.polling) : opts.polling.toUpperCase()
+      ) as Polling;
+      const head = await serveHead({
+        name: opts.name,
+        host: opts.host,
+        port: opts.port,
+        shards: JSON.parse(opts.shards) as string[][],
+        polling,
+        usesBefore: list(opts.usesBefore),
+        usesAfter: list(opts.usesAfter),
+        noReduce: !opts.reduce,
+        timeoutSendMs: opts.timeoutSend,
+        retries: opts.retries,
+      });
+      process.stderr.write(`head of ${opts.name} serving gRPC on ${opts.host}:${head.port}\n`);
+    },
+  );
+
+program
   .command('gateway')
   .description('Serve a Gateway.')
   .addOption(new Option('--ipc', 'receive the configuration from a parent Flow').hideHelp())
@@ -52,6 +110,24 @@ program
     if (opts.ipc) return serveFromParent('gateway');
     program.error('flowgate gateway: standalone mode needs --uses (coming with YAML support)');
   });
+
+const flowCommand = program
+  .command('flow')
+  .description('Start a Flow from a Flow YAML file and serve until SIGINT or SIGTERM.')
+  .requiredOption('--uses <flow.yml>', 'the Flow YAML file')
+  .addHelpText(
+    'after',
+    '\nGateway options given here override the gateway: section of the YAML file.\n\nExample:\n  flowgate flow --uses flow.yml --protocol grpc,http --port 12345,12346',
+  );
+for (const o of optionsFromSchema(gatewaySchema, ['uses', 'usesWith', 'modules'])) flowCommand.addOption(o);
+flowCommand.action(async (opts: Record<string, unknown> & { uses: string }) => {
+  const flow = await Flow.load(opts.uses);
+  flow.configGateway(validateGatewaySpec(optionsFromFlags(gatewaySchema, opts), 'command line'));
+  await flow.start();
+  const where = flow.protocols.map((p, i) => `${p}://127.0.0.1:${flow.ports[i]}`).join(', ');
+  process.stderr.write(`Flow ${opts.uses} is ready on ${where}\n`);
+  await flow.block();
+});
 
 program
   .command('ping')
@@ -71,4 +147,12 @@ program
     },
   );
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // One sentence a user can act on; the stack only when asked for.
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`flowgate: ${e.message}\n`);
+  if (process.env.FLOWGATE_LOG_LEVEL?.toLowerCase() === 'debug') process.stderr.write(`${e.stack ?? ''}\n`);
+  process.exit(1);
+}
