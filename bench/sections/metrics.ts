@@ -1,0 +1,56 @@
+/**
+ * Throughput with metrics on versus off: a hook for when the Gateway has metrics. Set
+ * {@link METRICS_ON} to the `configGateway` options that turn them on (and, if needed,
+ * {@link METRICS_OFF} to those that turn them off); until then the section reports n/a.
+ */
+import { startEchoFlow } from '../flow/echo-flow.js';
+import { measureCell, type Cell, type MeasureContext } from '../measure.js';
+
+/** `configGateway` options with metrics on; `undefined` while flowgate has no metrics. */
+export const METRICS_ON: Record<string, unknown> | undefined = undefined;
+/** `configGateway` options with metrics off. */
+export const METRICS_OFF: Record<string, unknown> = {};
+
+/** What the section measured. */
+export interface MetricsCost {
+  status: 'ok' | 'n/a' | 'failed';
+  reason?: string;
+  off?: Cell;
+  on?: Cell;
+  /** req/s with metrics on divided by req/s with them off (gRPC, c64, one 100 B document). */
+  ratio?: number;
+}
+
+export async function runMetricsCost(ctx: MeasureContext, log: (line: string) => void): Promise<MetricsCost> {
+  if (METRICS_ON === undefined) {
+    return {
+      status: 'n/a',
+      reason: 'flowgate has no metrics yet: set METRICS_ON in bench/sections/metrics.ts',
+    };
+  }
+  const measure = async (options: Record<string, unknown>): Promise<Cell> => {
+    const f = await startEchoFlow('grpc', 1, options);
+    if ('unavailable' in f) throw new Error(f.unavailable);
+    try {
+      return await measureCell(
+        ctx,
+        { group: 'flowgate', protocol: 'grpc', port: f.port, pid: f.gatewayPid },
+        'external',
+        'text1',
+        64,
+      );
+    } finally {
+      await f.flow.close();
+    }
+  };
+  try {
+    const off = await measure(METRICS_OFF);
+    const on = await measure(METRICS_ON);
+    const ratio = off.reqPerS && on.reqPerS !== undefined ? on.reqPerS / off.reqPerS : undefined;
+    log(`metrics: off ${off.reqPerS?.toFixed(0)} req/s, on ${on.reqPerS?.toFixed(0)} req/s`);
+    const failed = off.status !== 'ok' || on.status !== 'ok';
+    return { status: failed ? 'failed' : 'ok', off, on, ...(ratio !== undefined ? { ratio } : {}) };
+  } catch (err) {
+    return { status: 'failed', reason: err instanceof Error ? err.message : String(err) };
+  }
+}
