@@ -1,6 +1,11 @@
 import { Executor, type ExecutorClass } from '../executor/executor.js';
 import { GatewayRuntime } from '../gateway/gateway-runtime.js';
-import type { ExecutorProcessConfig, GatewayProcessConfig } from '../orchestrate/process-config.js';
+import type {
+  ExecutorProcessConfig,
+  GatewayProcessConfig,
+  HeadProcessConfig,
+} from '../orchestrate/process-config.js';
+import { HeadRuntime } from '../runtime/head.js';
 import { hasParent, receiveConfig, tellParent, watchParent } from '../runtime/ipc.js';
 import { loadExecutorClass, loadExecutorFromUses } from '../runtime/load-executor.js';
 import { WorkerRuntime } from '../runtime/worker.js';
@@ -93,8 +98,22 @@ export async function serveGateway(config: GatewayProcessConfig): Promise<Gatewa
   }
 }
 
+/** Serves the head of a sharded deployment from a process config; reports its port to the parent. */
+export async function serveHead(config: HeadProcessConfig): Promise<HeadRuntime> {
+  try {
+    const head = new HeadRuntime(config);
+    const port = await head.start();
+    stopOnSignals(head);
+    tellParent({ type: 'ready', ports: [port] });
+    return head;
+  } catch (err) {
+    reportFailure(err);
+  }
+}
+
 /** In a child spawned by a Flow: waits for the config over IPC, then serves. */
-export async function serveFromParent(role: 'executor' | 'gateway'): Promise<void> {
+export async function serveFromParent(role: 'executor' | 'head' | 'gateway'): Promise<void> {
   if (role === 'executor') await serveExecutor(await receiveConfig<ExecutorProcessConfig>());
+  else if (role === 'head') await serveHead(await receiveConfig<HeadProcessConfig>());
   else await serveGateway(await receiveConfig<GatewayProcessConfig>());
 }

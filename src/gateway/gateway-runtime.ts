@@ -22,10 +22,18 @@ export interface GatewayConfig {
   nodes?: TopologyNode[];
   /** The node feeding the response (default: the last non-floating). */
   output?: string;
-  /** Deployment name -> replica addresses (`host:port`). */
+  /** Deployment name -> replica addresses (`host:port`), or its head's address when it has shards. */
   addresses?: Record<string, string[]>;
+  /** The deployments whose address is a head (sharded deployments). */
+  heads?: string[];
+  /** Per-call deadline from the Gateway to an Executor (or head), ms; undefined = none. */
   timeoutSendMs?: number;
+  /**
+   * Repeating failed calls: unset/-1 moves only calls that never reached a replica; `N >= 0` also
+   * repeats up to N calls that may have run (see `ReplicaSetOptions.retries`).
+   */
   retries?: number;
+  /** Requests in flight per client stream at most (default 1000; 0 = unlimited). */
   prefetch?: number;
   compression?: Compression;
   /** A custom Gateway class, built instead of the built-in ones. */
@@ -84,20 +92,27 @@ export class GatewayRuntime {
     for (let i = 0; i < protocols.length; i++) ports.push(given[i] || (await freePort(host)));
     this.ports = ports;
     const topology = buildTopology(c.nodes ?? [], c.output);
+    const missing = topology.nodes
+      .filter((n) => !n.passThrough && !(c.addresses?.[n.name]?.length ?? 0))
+      .map((n) => n.name);
+    if (missing.length > 0)
+      throw new FlowgateError(Code.InvalidArgument, `no address for Executor(s) ${missing.join(', ')}`);
     const pool = new ConnectionPool(c.addresses ?? {}, {
       timeoutSendMs: c.timeoutSendMs,
       retries: c.retries,
       compression: c.compression,
+      heads: c.heads,
     });
-    const streamer = new GatewayStreamer(new GraphWalker(topology, pool), pool, c.prefetch ?? 1000);
-    this.streamer = streamer;
     const name = c.name ?? 'gateway';
+    const logger = consoleLogger(name);
+    const streamer = new GatewayStreamer(new GraphWalker(topology, pool, logger), pool, c.prefetch ?? 1000);
+    this.streamer = streamer;
     const common = {
       name,
       host,
       streamer,
       executor: executorStreamers(pool),
-      logger: consoleLogger(name),
+      logger,
       runtimeArgs: { ...c } as Record<string, unknown>,
       protocols,
       ports,

@@ -1,11 +1,15 @@
-import * as grpc from '@grpc/grpc-js';
-import { DocumentArray, decodeDocs, encodeDocs, type Document } from '../document/index.js';
+import type * as grpc from '@grpc/grpc-js';
+import { Code, FlowgateError } from '../core/errors.js';
+import { consoleLogger, type Logger } from '../core/logger.js';
+import { DocumentArray, decodeDocs, encodeDocs } from '../document/index.js';
+import type { DocumentPredicate } from '../document/query.js';
 import { RESULTS_KEY } from '../executor/handler.js';
-import { DRY_RUN_ENDPOINT, DEFAULT_ENDPOINT } from '../executor/requests.js';
+import { DEFAULT_ENDPOINT, DRY_RUN_ENDPOINT } from '../executor/requests.js';
 import type { DataRequest } from '../proto/request.js';
 import { StatusCode } from '../proto/request.js';
 import { isJsonObject, type JsonObject } from '../proto/struct.js';
 import type { jina } from '../proto/wire.js';
+import { reduceRequests } from '../runtime/reduce.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { GATEWAY_NODE, type Topology, type TopologyNode } from './topology.js';
 
@@ -15,107 +19,164 @@ export function nowTimestamp(): { seconds: number; nanos: number } {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
 }
 
-interface NodeResult {
+/** Options of {@link GraphWalker.process}. */
+export interface WalkOptions {
+  /** gRPC metadata sent with every Executor call of this request. */
+  metadata?: grpc.Metadata;
+  /**
+   * Aborting cancels the request: Executors not yet called are never called, calls in flight are
+   * dropped, and `process` rejects with Cancelled. Background (floating) nodes are not cancelled.
+   */
+  signal?: AbortSignal;
+}
+
+/** What one request's walk shares between its nodes. */
+interface Walk {
+  target: RegExp | undefined;
+  endpoint: string;
+  routes: Map<string, jina.IRouteProto>;
+  results: Record<string, JsonObject>;
+  metadata: grpc.Metadata | undefined;
+}
+
+/** The output of a node, tagged with the node's name (for `docsMap` downstream). */
+interface Part {
+  from: string;
   request: DataRequest;
 }
 
 /**
- * Walks one request through the graph: each node waits for all of its upstream parts, merges them,
- * and calls its Executor unless it must be skipped (endpoint not bound, `targetExecutor` not
- * matching, an upstream error). Floating nodes run in the background and are tracked so that
- * `drain()` can wait for them.
+ * Walks one request through the graph: each node waits for all of its upstream parts, filters them
+ * by its `when` condition, reduces them by document id (or hands them over as they are with
+ * `noReduce`), and calls its Executor unless it must be skipped (endpoint not bound,
+ * `targetExecutor` not matching, an upstream error). The response waits only for the output node
+ * and what feeds it; the other nodes run in the background and `drain()` waits for them.
  */
 export class GraphWalker {
-  private readonly floating = new Set<Promise<unknown>>();
+  private readonly background = new Set<Promise<unknown>>();
 
   constructor(
     private readonly topology: Topology,
     private readonly pool: ConnectionPool,
+    private readonly logger: Logger = consoleLogger('gateway'),
   ) {}
 
   /** Routes one request and resolves to the response (Executor errors are inside its status). */
-  async process(request: DataRequest, metadata?: grpc.Metadata): Promise<DataRequest> {
+  async process(request: DataRequest, options: WalkOptions = {}): Promise<DataRequest> {
     const gatewayRoute: jina.IRouteProto = { executor: GATEWAY_NODE, startTime: nowTimestamp() };
     const inputParameters = request.parameters;
-    const routes: jina.IRouteProto[] = [];
-    const results: Record<string, JsonObject> = {};
-    const outMd = new grpc.Metadata();
-    outMd.set('endpoint', request.endpoint);
-    if (metadata) outMd.merge(metadata);
+    const pattern = request.targetExecutor;
+    const walk: Walk = {
+      target: pattern ? new RegExp(`^(?:${pattern})`) : undefined,
+      endpoint: request.endpoint,
+      routes: new Map(),
+      results: {},
+      metadata: options.metadata,
+    };
+    // Cancel the rest of the walk when it fails or the caller gives up.
+    const abort = new AbortController();
+    const onCallerAbort = () => abort.abort();
+    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const originalIds = this.topology.conditions.size > 0 ? decodeDocs(request.docsBytes).ids : undefined;
+    // Executors never see the pattern: the Gateway has applied it. (A copy of the header only.)
+    const outgoing = request.withRequestId(request.requestId);
+    delete outgoing.header.targetExecutor;
 
-    const done = new Map<string, Promise<NodeResult>>();
-    const origin: Promise<NodeResult> = Promise.resolve({ request });
-    for (const node of this.topology.nodes) {
-      const upstream = node.needs.map((n) => (n === GATEWAY_NODE ? origin : done.get(n)!));
-      const p = Promise.all(upstream).then((parts) => this.runNode(node, parts, routes, results, outMd));
-      done.set(node.name, p);
-    }
-    const outputName = this.topology.output;
-    // Background work: nodes that do not lead to the output.
-    for (const node of this.topology.nodes) {
-      if (node.floating) this.track(done.get(node.name)!);
-    }
     let response: DataRequest;
-    if (outputName === undefined) response = request;
-    else {
-      // Await every non-floating node so that a failing side branch does not go unnoticed.
-      const mustFinish = this.topology.nodes.filter((n) => !n.floating).map((n) => done.get(n.name)!);
-      await Promise.all(mustFinish);
-      response = (await done.get(outputName)!).request;
+    try {
+      if (options.signal?.aborted) throw cancelledError();
+      const done = new Map<string, Promise<Part>>();
+      const origin: Promise<Part> = Promise.resolve({ from: GATEWAY_NODE, request: outgoing });
+      for (const node of this.topology.nodes) {
+        const inBackground = this.topology.background.has(node.name);
+        const upstream = node.needs.map((n) => (n === GATEWAY_NODE ? origin : done.get(n)!));
+        const p = Promise.all(upstream).then((parts) =>
+          this.runNode(node, parts, walk, inBackground ? undefined : abort.signal),
+        );
+        done.set(node.name, p);
+        if (inBackground) this.track(p, node.name);
+      }
+      const output = this.topology.output;
+      const result = output === undefined ? outgoing : (await done.get(output)!).request;
+      // A copy to fill in: the same object may still be on its way to a background node.
+      response = result.withRequestId(result.requestId);
+    } catch (err) {
+      abort.abort();
+      throw options.signal?.aborted ? cancelledError() : err;
+    } finally {
+      options.signal?.removeEventListener('abort', onCallerAbort);
     }
+    if (originalIds) response = inOriginalOrder(response, originalIds);
     gatewayRoute.endTime = nowTimestamp();
-    response.routes = [gatewayRoute, ...routes];
+    // Routes in graph order; background nodes are not part of this response.
+    const called = this.topology.nodes
+      .filter((n) => !this.topology.background.has(n.name))
+      .map((n) => walk.routes.get(n.name))
+      .filter((r) => r !== undefined);
+    response.routes = [gatewayRoute, ...called];
     const params: JsonObject = { ...inputParameters };
-    if (Object.keys(results).length > 0) {
+    if (Object.keys(walk.results).length > 0) {
       const prior = params[RESULTS_KEY];
-      params[RESULTS_KEY] = { ...(isJsonObject(prior) ? prior : {}), ...results };
+      params[RESULTS_KEY] = { ...(isJsonObject(prior) ? prior : {}), ...walk.results };
     }
     response.parameters = params;
     return response;
   }
 
-  private track(p: Promise<unknown>): void {
-    const tracked = p.catch(() => undefined).finally(() => this.floating.delete(tracked));
-    this.floating.add(tracked);
+  private track(p: Promise<unknown>, name: string): void {
+    const tracked = p
+      .catch((err: unknown) => {
+        if (err instanceof FlowgateError && err.code === Code.Cancelled) return;
+        this.logger.warn(`background Executor ${name} failed: ${(err as Error).message}`);
+      })
+      .finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
   }
 
-  /** Waits for all floating work. */
+  /** Waits for all background (floating) work. */
   async drain(): Promise<void> {
-    while (this.floating.size > 0) await Promise.all([...this.floating]);
+    while (this.background.size > 0) await Promise.all([...this.background]);
   }
 
   private async runNode(
     node: TopologyNode,
-    parts: NodeResult[],
-    routes: jina.IRouteProto[],
-    results: Record<string, JsonObject>,
-    md: grpc.Metadata,
-  ): Promise<NodeResult> {
+    parts: Part[],
+    walk: Walk,
+    signal: AbortSignal | undefined,
+  ): Promise<Part> {
     const failed = parts.find((p) => p.request.isError);
-    if (failed) return failed;
-    const merged =
-      parts.length === 1 || node.noReduce ? parts[0]!.request : reduceParts(parts.map((p) => p.request));
-    const req = merged;
-    const endpoint = req.endpoint;
-    if (!(await this.shouldCall(node, req, endpoint))) return { request: req };
+    if (failed) return { from: node.name, request: failed.request };
+    if (signal?.aborted) throw cancelledError();
+    const condition = this.topology.conditions.get(node.name);
+    const filtered = condition
+      ? parts.map((p) => ({ ...p, request: filterDocs(p.request, condition) }))
+      : parts;
+    const sendParts = filtered.length > 1 && node.noReduce === true;
+    const merged = () =>
+      filtered.length === 1 ? filtered[0]!.request : reduceRequests(filtered.map((p) => p.request));
+    // A skipped node passes its input on (reduced, so that no part is lost).
+    if (!(await this.shouldCall(node, walk))) return { from: node.name, request: merged() };
+    if (signal?.aborted) throw cancelledError();
     const route: jina.IRouteProto = { executor: node.name, startTime: nowTimestamp() };
-    routes.push(route);
+    walk.routes.set(node.name, route);
+    const callOptions = { signal, metadata: walk.metadata };
     try {
-      const response = await this.pool.send(node.name, req, md);
-      route.endTime = nowTimestamp();
+      const response = sendParts
+        ? await this.pool.sendParts(node.name, filtered.map(labelled), callOptions)
+        : await this.pool.send(node.name, merged(), callOptions);
       route.status = response.header.status ?? { code: StatusCode.SUCCESS };
       const r = response.parameters[RESULTS_KEY];
-      if (isJsonObject(r)) for (const [k, v] of Object.entries(r)) if (isJsonObject(v)) results[k] = v;
-      return { request: response };
-    } catch (err) {
+      if (isJsonObject(r)) for (const [k, v] of Object.entries(r)) if (isJsonObject(v)) walk.results[k] = v;
+      return { from: node.name, request: response };
+    } finally {
       route.endTime = nowTimestamp();
-      throw err;
     }
   }
 
-  private async shouldCall(node: TopologyNode, req: DataRequest, endpoint: string): Promise<boolean> {
-    const target = req.targetExecutor;
-    if (target && !new RegExp(`^(?:${target})`).test(node.name)) return false;
+  private async shouldCall(node: TopologyNode, walk: Walk): Promise<boolean> {
+    if (node.passThrough) return false;
+    if (walk.target && !walk.target.test(node.name)) return false;
+    const endpoint = walk.endpoint;
     if (endpoint === DRY_RUN_ENDPOINT) return true;
     const bound = await this.pool.endpoints(node.name);
     return (
@@ -126,49 +187,44 @@ export class GraphWalker {
   }
 }
 
-/** Reduces the parts of a join into one request: docs merged by id, the left-most part winning. */
-export function reduceParts(parts: DataRequest[]): DataRequest {
-  const base = parts.find((p) => !p.isError) ?? parts[0]!;
-  const out = base.clone();
-  const merged = new DocumentArray();
-  const index = new Map<string, Document>();
-  for (const p of parts) {
-    for (const d of decodeDocs(p.docsBytes)) {
-      const existing = index.get(d.id);
-      if (existing) mergeInto(existing, d);
-      else {
-        index.set(d.id, d);
-        merged.push(d);
-      }
-    }
-  }
-  const params: JsonObject = {};
-  for (const p of parts) Object.assign(params, p.parameters);
-  out.parameters = params;
-  out.docsBytes = encodeDocs(merged);
-  out.docsInBytesField = false;
-  return out;
+function cancelledError(): FlowgateError {
+  return new FlowgateError(
+    Code.Cancelled,
+    'the request was cancelled: its client went away or its deadline passed',
+  );
 }
 
-/** Fills what `left` lacks from `right`; chunks and matches merge recursively by id. */
-function mergeInto(left: Document, right: Document): void {
-  const l = left as unknown as Record<string, unknown>;
-  const r = right as unknown as Record<string, unknown>;
-  if (left.contentType === undefined && right.contentType !== undefined) {
-    l[right.contentType] = r[right.contentType];
-  }
-  for (const key of ['embedding', 'uri', 'mimeType', 'parentId', 'weight', 'modality', 'offset']) {
-    if (l[key] === undefined && r[key] !== undefined) l[key] = r[key];
-  }
-  left.tags = { ...right.tags, ...left.tags };
-  left.scores = { ...right.scores, ...left.scores };
-  left.evaluations = { ...right.evaluations, ...left.evaluations };
-  for (const field of ['chunks', 'matches'] as const) {
-    const idx = new Map(left[field].map((d) => [d.id, d]));
-    for (const d of right[field]) {
-      const e = idx.get(d.id);
-      if (e) mergeInto(e, d);
-      else left[field].push(d);
-    }
-  }
+/** A copy of a part whose last route names the upstream node, so the Executor can build `docsMap`. */
+function labelled(part: Part): DataRequest {
+  const c = part.request.clone();
+  c.routes = [{ executor: part.from }];
+  return c;
+}
+
+/** A copy of `request` holding only the documents that pass `condition`. */
+function filterDocs(request: DataRequest, condition: DocumentPredicate): DataRequest {
+  const docs = decodeDocs(request.docsBytes);
+  const kept = new DocumentArray(docs.filter((d) => condition(d)));
+  if (kept.length === docs.length) return request;
+  const c = request.clone();
+  c.docsBytes = encodeDocs(kept);
+  c.docsInBytesField = false;
+  return c;
+}
+
+/** The response's documents sorted into the request's order; unknown documents go last. */
+function inOriginalOrder(response: DataRequest, ids: string[]): DataRequest {
+  const position = new Map(ids.map((id, i) => [id, i]));
+  const docs = decodeDocs(response.docsBytes);
+  const rank = (id: string) => position.get(id) ?? ids.length;
+  const sorted = new DocumentArray(
+    docs
+      .map((d, i) => ({ d, i }))
+      .sort((a, b) => rank(a.d.id) - rank(b.d.id) || a.i - b.i)
+      .map((x) => x.d),
+  );
+  if (sorted.every((d, i) => d === docs[i])) return response;
+  response.docsBytes = encodeDocs(sorted);
+  response.docsInBytesField = false;
+  return response;
 }

@@ -69,10 +69,17 @@ export class GrpcGateway extends Gateway {
         call: grpc.ServerUnaryCall<DataRequest, DataRequest>,
         cb: grpc.sendUnaryData<DataRequest>,
       ) => {
-        this.streamer.process(call.request, forwardable(call.metadata)).then(
-          (res) => cb(null, res),
-          (err: unknown) => cb(toGrpcStatus(err)),
-        );
+        // A client that goes away (or whose deadline passes) cancels the work still pending.
+        const abort = new AbortController();
+        call.on('cancelled', () => abort.abort());
+        this.streamer
+          .process(call.request, { metadata: forwardable(call.metadata), signal: abort.signal })
+          .then(
+            (res) => cb(null, res),
+            (err: unknown) => {
+              if (!call.cancelled) cb(toGrpcStatus(err));
+            },
+          );
       },
     });
     s.server.addService(JinaGatewayDryRunRPCService, {
@@ -94,25 +101,30 @@ export class GrpcGateway extends Gateway {
   private serveCall(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): void {
     const inOrder = call.metadata.get('__results_in_order__')[0]?.toString() === 'true';
     const prefetchMd = Number(call.metadata.get('__prefetch__')[0]?.toString());
+    // The client going away or its deadline passing (grpc-js then cancels the call) cancels the
+    // work still pending downstream.
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    call.on('error', () => undefined);
     // Read without destroying the call at end of input: the response side is still writing.
     const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<DataRequest>;
     const responses = this.streamer.rpcStream(requests, {
       resultsInOrder: inOrder,
       ...(Number.isFinite(prefetchMd) && prefetchMd >= 0 ? { prefetch: prefetchMd } : {}),
       metadata: forwardable(call.metadata),
+      signal: abort.signal,
     });
     void (async () => {
       try {
         for await (const res of responses) {
-          if (call.cancelled) return;
-          if (!call.write(res)) await new Promise((r) => call.once('drain', r));
+          if (call.cancelled) break;
+          if (!call.write(res)) await waitDrain(call);
         }
-        call.end();
+        if (!call.cancelled) call.end();
       } catch (err) {
         if (!call.cancelled) call.emit('error', toGrpcStatus(err));
       }
     })();
-    call.on('error', () => undefined);
   }
 
   override async runServer(): Promise<void> {
@@ -126,6 +138,19 @@ export class GrpcGateway extends Gateway {
     await this.grpcServer?.close(2000);
     this.stopped?.();
   }
+}
+
+/** Resolves when `call` can take more writes, or when it is cancelled. */
+function waitDrain(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off('drain', done);
+      call.off('cancelled', done);
+      resolve();
+    };
+    call.once('drain', done);
+    call.once('cancelled', done);
+  });
 }
 
 /** Call metadata that may travel on to Executors (never the reserved `__…__` keys). */

@@ -1,11 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import { AsyncQueue } from '../core/async-queue.js';
-import { ExecutorError } from '../core/errors.js';
+import { Code, ExecutorError, FlowgateError } from '../core/errors.js';
 import { DocumentArray, decodeDocs, encodeDocs, type Document } from '../document/index.js';
 import { DataRequest } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
 import type { ConnectionPool } from './connection-pool.js';
-import type { GraphWalker } from './graph-walker.js';
+import type { GraphWalker, WalkOptions } from './graph-walker.js';
 
 /** Options of {@link GatewayStreamer.rpcStream}. */
 export interface RpcStreamOptions {
@@ -15,6 +15,11 @@ export interface RpcStreamOptions {
   prefetch?: number;
   /** gRPC metadata forwarded to Executors. */
   metadata?: grpc.Metadata;
+  /**
+   * Abort when the client goes away or its deadline passes: reading stops, requests in flight are
+   * cancelled (Executors not yet called are never called) and the stream ends with Cancelled.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link GatewayStreamer.streamDocs} and {@link GatewayStreamer.stream}. */
@@ -46,15 +51,16 @@ export class GatewayStreamer {
     private readonly defaultPrefetch = 1000,
   ) {}
 
-  /** One request through the graph. */
-  process(request: DataRequest, metadata?: grpc.Metadata): Promise<DataRequest> {
-    return this.walker.process(request, metadata);
+  /** One request through the graph; `signal` cancels it (see {@link WalkOptions}). */
+  process(request: DataRequest, options: WalkOptions = {}): Promise<DataRequest> {
+    return this.walker.process(request, options);
   }
 
   /**
    * Many requests through the graph at once, at most `prefetch` in flight: while at the limit the
-   * source is not read, so a fast client cannot fill the Gateway's memory. A network failure ends
-   * the stream with that error.
+   * source is not read, so a fast client cannot fill the Gateway's memory (gRPC flow control then
+   * holds the client back). A network failure ends the stream with that error and cancels the
+   * requests still in flight; so do `signal` and a consumer that stops iterating early.
    */
   rpcStream(
     requests: AsyncIterable<DataRequest>,
@@ -62,6 +68,20 @@ export class GatewayStreamer {
   ): AsyncIterable<DataRequest> {
     const prefetch = options.prefetch ?? this.defaultPrefetch;
     const out = new AsyncQueue<DataRequest>();
+    const abort = new AbortController();
+    const fail = (err: unknown) => {
+      out.fail(err);
+      abort.abort();
+    };
+    const onCallerAbort = () =>
+      fail(
+        new FlowgateError(
+          Code.Cancelled,
+          'the stream was cancelled: its client went away or its deadline passed',
+        ),
+      );
+    if (options.signal?.aborted) onCallerAbort();
+    else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     let inFlight = 0;
     let sourceDone = false;
     let resume: (() => void) | undefined;
@@ -69,7 +89,10 @@ export class GatewayStreamer {
     let next = 0;
     const ordered = new Map<number, DataRequest>();
     const maybeEnd = () => {
-      if (sourceDone && inFlight === 0) out.end();
+      if (sourceDone && inFlight === 0) {
+        options.signal?.removeEventListener('abort', onCallerAbort);
+        out.end();
+      }
     };
     const deliver = (idx: number, res: DataRequest) => {
       if (!options.resultsInOrder) return out.push(res);
@@ -79,16 +102,23 @@ export class GatewayStreamer {
         ordered.delete(next++);
       }
     };
+    const walk = { metadata: options.metadata, signal: abort.signal };
     const pump = async () => {
+      const it = requests[Symbol.asyncIterator]();
       try {
-        for await (const req of requests) {
-          while (prefetch > 0 && inFlight >= prefetch) await new Promise<void>((r) => (resume = r));
+        for (;;) {
+          while (prefetch > 0 && inFlight >= prefetch && !abort.signal.aborted) {
+            await unlessAborted(new Promise<void>((r) => (resume = r)), abort.signal);
+          }
+          if (abort.signal.aborted) break;
+          const item = await unlessAborted(it.next(), abort.signal);
+          if (item === undefined || item.done) break;
           inFlight++;
           const idx = seq++;
-          this.process(req, options.metadata)
+          this.process(item.value, walk)
             .then(
               (res) => deliver(idx, res),
-              (err: unknown) => out.fail(err),
+              (err: unknown) => fail(err),
             )
             .finally(() => {
               inFlight--;
@@ -99,13 +129,23 @@ export class GatewayStreamer {
             });
         }
       } catch (err) {
-        out.fail(err);
+        fail(err);
       }
+      if (abort.signal.aborted) void it.return?.()?.catch(() => undefined);
       sourceDone = true;
       maybeEnd();
     };
     void pump();
-    return out;
+    // A consumer that stops iterating early cancels what is still pending.
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => out.next(),
+        return: () => {
+          abort.abort();
+          return Promise.resolve({ value: undefined, done: true as const });
+        },
+      }),
+    };
   }
 
   /** Documents through the whole Flow; yields each response's documents. Executor errors throw. */
@@ -129,6 +169,29 @@ export class GatewayStreamer {
     await this.walker.drain();
     this.pool.close();
   }
+}
+
+/**
+ * `p`'s value, or undefined as soon as `signal` aborts. Nothing long-lived keeps a reference to
+ * `p` or its value afterwards (racing against a promise that lives as long as the stream would keep
+ * every request read from it alive).
+ */
+function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 /** The ExecutorError carried by an ERROR response, if any. */

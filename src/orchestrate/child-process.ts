@@ -5,7 +5,7 @@ import { Code, FlowgateError } from '../core/errors.js';
 import { childRoleEnv } from '../runtime/class-registry.js';
 import type { ChildMessage } from '../runtime/ipc.js';
 
-/** The CLI entry point children run (`flowgate executor|gateway --ipc`). */
+/** The CLI entry point children run (`flowgate executor|head|gateway --ipc`). */
 function cliEntry(): { path: string; needsTsx: boolean } {
   const js = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   if (existsSync(js)) return { path: js, needsTsx: false };
@@ -14,7 +14,7 @@ function cliEntry(): { path: string; needsTsx: boolean } {
 
 /** Options of {@link spawnRuntime}. */
 export interface SpawnOptions {
-  role: 'executor' | 'gateway';
+  role: 'executor' | 'head' | 'gateway';
   /** Shown in logs and errors. */
   name: string;
   /** Sent to the child over IPC. */
@@ -44,7 +44,12 @@ export function spawnRuntime(options: SpawnOptions): Promise<RunningChild> {
   const execArgv = [...process.execArgv];
   if (entry.needsTsx && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
   const child = spawn(process.execPath, [...execArgv, entry.path, options.role, '--ipc'], {
-    env: { ...process.env, ...options.env, ...childRoleEnv(options.role) },
+    // A head imports no user code: it is marked like the Gateway, as a child that is no Executor.
+    env: {
+      ...process.env,
+      ...options.env,
+      ...childRoleEnv(options.role === 'head' ? 'gateway' : options.role),
+    },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   options.onSpawn?.(child);

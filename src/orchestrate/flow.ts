@@ -11,9 +11,10 @@ import type { Protocol } from '../gateway/gateway.js';
 import { GATEWAY_NODE, buildTopology, type TopologyNode } from '../gateway/topology.js';
 import type { JsonObject } from '../proto/struct.js';
 import { isChildProcess, registerClass } from '../runtime/class-registry.js';
+import type { Polling } from '../runtime/head.js';
 import type { Compression } from '../transport/grpc/client.js';
 import { spawnRuntime, stopChild, type RunningChild } from './child-process.js';
-import type { ExecutorProcessConfig, GatewayProcessConfig } from './process-config.js';
+import type { ExecutorProcessConfig, GatewayProcessConfig, HeadProcessConfig } from './process-config.js';
 
 /** Options of {@link Flow.add}. */
 export interface AddOptions {
@@ -29,12 +30,32 @@ export interface AddOptions {
   env?: Record<string, string>;
   /** Upstream Executors; default: the last non-floating one added. `'gateway'` = from the client. */
   needs?: string | string[];
+  /** The Executor gets each request, but the response does not wait for it (nor for its downstream). */
   floating?: boolean;
+  /**
+   * Only documents matching this filter (docarray v1 query language, e.g.
+   * `{ tags__key: { $eq: 5 } }`) reach this Executor and its downstream.
+   */
   when?: JsonObject;
+  /**
+   * At a join: hand the Executor every upstream part (`docsMatrix`, `docsMap`) instead of one request
+   * reduced by document id. With shards: concatenate the shards' documents instead of reducing them.
+   */
   noReduce?: boolean;
-  /** Number of processes serving this Executor. */
+  /** Number of processes serving this Executor (of each shard, with `shards`); default 1. */
   replicas?: number;
-  /** For an external Executor: where it already runs. */
+  /** Split the Executor into this many shards behind a head; default 1 (no head). */
+  shards?: number;
+  /**
+   * With shards: send each request to one shard (`'ANY'`, default) or to all (`'ALL'`), or choose
+   * per endpoint: `{ '/search': 'ALL', '*': 'ANY' }`. `/search` is ALL and `/index` ANY unless named.
+   */
+  polling?: Polling;
+  /** With shards: an Executor every request goes through before the shards. */
+  usesBefore?: ExecutorClass | string;
+  /** With shards: an Executor that receives all shards' answers (as `docsMatrix`) and answers. */
+  usesAfter?: ExecutorClass | string;
+  /** For an external Executor: where it already runs (a list of hosts = replicas; `'h:p'` allowed). */
   host?: string | string[];
   port?: number | number[];
   external?: boolean;
@@ -45,9 +66,24 @@ export interface GatewayConfigOptions {
   protocol?: Protocol | Protocol[];
   port?: number | number[];
   host?: string;
-  /** Per-call deadline from the Gateway to an Executor, ms. */
+  /**
+   * Per-call deadline from the Gateway to an Executor (and from a head to a shard), ms; none by
+   * default. A call that runs out fails the request with DEADLINE_EXCEEDED (HTTP 504), naming the
+   * Executor and its address.
+   */
   timeoutSend?: number;
+  /**
+   * What is repeated on another replica. Default (-1): only calls that never reached a replica (it
+   * could not be connected to), up to max(3, replicas) attempts; a call that may have run (the
+   * replica died while working on it, or `timeoutSend` passed) fails the request instead of running
+   * twice. `N >= 0`: also repeat up to N such calls that failed with UNAVAILABLE or DEADLINE_EXCEEDED;
+   * an Executor may then see a request twice.
+   */
   retries?: number;
+  /**
+   * Requests in flight per client stream at most; the Gateway stops reading the client while at the
+   * limit, so its memory stays bounded. Default 1000; 0 = unlimited. A client may lower it per call.
+   */
   prefetch?: number;
   compression?: Compression;
   /** HTTP: allow cross-origin requests from any origin. */
@@ -68,6 +104,8 @@ export interface GatewayConfigOptions {
   exposeGraphqlEndpoint?: boolean;
   /** HTTP: the OpenAPI title and description. */
   title?: string;
+  /** The largest request or response the Gateway accepts or sends, bytes (default 64 MiB). */
+  maxMessageBytes?: number;
   description?: string;
 }
 
@@ -80,6 +118,7 @@ const BUILTIN_GATEWAY_OPTIONS = [
   'exposeGraphqlEndpoint',
   'title',
   'description',
+  'maxMessageBytes',
 ] as const;
 
 /** Options of the Flow itself. */
@@ -132,7 +171,13 @@ export class Flow {
         `two Executors are named '${name}': names must be unique`,
       );
     }
-    if (typeof options.uses === 'function' && isChildProcess()) registerClass(options.uses);
+    checkCount(name, 'replicas', options.replicas);
+    checkCount(name, 'shards', options.shards);
+    checkPolling(name, options.polling);
+    if (isChildProcess()) {
+      for (const u of [options.uses, options.usesBefore, options.usesAfter])
+        if (typeof u === 'function') registerClass(u);
+    }
     const needs =
       options.needs === undefined
         ? [this.lastNonFloating()]
@@ -143,18 +188,22 @@ export class Flow {
     return this;
   }
 
-  /** Adds a join that waits for every Executor in `names`. */
+  /**
+   * Adds a join that waits for every Executor in `names` and merges their parts (by document id,
+   * or as `docsMatrix` with `noReduce`). Without `uses`, the Gateway merges them itself.
+   */
   needs(names: string[], options: Omit<AddOptions, 'needs'> = {}): this {
     if (names.length < 2)
       throw new FlowgateError(Code.InvalidArgument, 'a join needs at least two upstream Executors');
     return this.add({ name: 'joiner', ...options, needs: names });
   }
 
-  /** Joins every Executor that nothing else needs yet. */
+  /** Joins every open branch: each non-floating Executor that nothing needs yet. */
   needsAll(options: Omit<AddOptions, 'needs'> = {}): this {
     const needed = new Set(this.deployments.flatMap((d) => d.needsList));
     const open = this.deployments.filter((d) => !needed.has(d.name) && !d.floating).map((d) => d.name);
-    return open.length >= 2 ? this.needs(open, options) : this;
+    if (open.length >= 2) return this.needs(open, options);
+    return this.add({ name: 'joiner', ...options, needs: open.length === 1 ? open : GATEWAY_NODE });
   }
 
   private lastNonFloating(): string {
@@ -189,6 +238,7 @@ export class Flow {
       floating: d.floating,
       when: d.when,
       noReduce: d.noReduce,
+      passThrough: d.uses === undefined && !d.external ? true : undefined,
     }));
   }
 
@@ -212,9 +262,12 @@ export class Flow {
     const timeoutMs = this.options.timeoutReady ?? 60_000;
     try {
       const addresses: Record<string, string[]> = {};
+      const heads: string[] = [];
       await Promise.all(
         this.deployments.map(async (d) => {
-          addresses[d.name] = await this.startDeployment(d, timeoutMs);
+          const started = await this.startDeployment(d, timeoutMs);
+          if (started.addresses.length > 0) addresses[d.name] = started.addresses;
+          if (started.head) heads.push(d.name);
         }),
       );
       const config: GatewayProcessConfig = {
@@ -224,6 +277,7 @@ export class Flow {
         ports,
         nodes,
         addresses,
+        heads,
         timeoutSendMs: this.gateway.timeoutSend,
         retries: this.gateway.retries,
         prefetch: this.gateway.prefetch,
@@ -250,14 +304,75 @@ export class Flow {
     return this;
   }
 
-  private async startDeployment(d: Deployment, timeoutMs: number): Promise<string[]> {
+  private async startDeployment(
+    d: Deployment,
+    timeoutMs: number,
+  ): Promise<{ addresses: string[]; head: boolean }> {
     if (d.external) {
       const hosts = [d.host ?? '127.0.0.1'].flat();
       const ports = [d.port ?? 8080].flat();
-      return hosts.map((h, i) => (/:\d+$/.test(h) ? h : `${h}:${ports[i] ?? ports[0]}`));
+      return {
+        addresses: hosts.map((h, i) => (/:\d+$/.test(h) ? h : `${h}:${ports[i] ?? ports[0]}`)),
+        head: false,
+      };
     }
-    const uses = d.uses;
-    if (uses === undefined) throw new FlowgateError(Code.InvalidArgument, `Executor '${d.name}' has no uses`);
+    if (d.uses === undefined) return { addresses: [], head: false }; // the Gateway merges/passes on
+    const shards = d.shards ?? 1;
+    const replicas = d.replicas ?? 1;
+    const spawn = (uses: ExecutorClass | string, label: string, shardId: number, n: number, port = 0) =>
+      this.startReplicas({ d, uses, label, shardId, shards, replicas: n, port, timeoutMs, aux: false });
+    const spawnAux = (uses: ExecutorClass | string, label: string) =>
+      this.startReplicas({ d, uses, label, shardId: 0, shards, replicas: 1, port: 0, timeoutMs, aux: true });
+    if (shards === 1) {
+      const port = typeof d.port === 'number' && replicas === 1 ? d.port : 0;
+      return { addresses: await spawn(d.uses, d.name, 0, replicas, port), head: false };
+    }
+    const [shardAddresses, usesBefore, usesAfter] = await Promise.all([
+      Promise.all(
+        Array.from({ length: shards }, (_, i) => spawn(d.uses!, `${d.name}/shard-${i}`, i, replicas)),
+      ),
+      d.usesBefore ? spawnAux(d.usesBefore, `${d.name}/uses-before`) : undefined,
+      d.usesAfter ? spawnAux(d.usesAfter, `${d.name}/uses-after`) : undefined,
+    ]);
+    const config: HeadProcessConfig = {
+      name: d.name,
+      host: '127.0.0.1',
+      port: 0,
+      shards: shardAddresses,
+      polling: d.polling,
+      usesBefore,
+      usesAfter,
+      noReduce: d.noReduce,
+      timeoutSendMs: this.gateway.timeoutSend,
+      retries: this.gateway.retries,
+      compression: this.gateway.compression,
+    };
+    const head = await spawnRuntime({
+      role: 'head',
+      name: `${d.name}/head`,
+      config,
+      timeoutMs,
+      onSpawn: (p) => this.spawned.add(p),
+    });
+    if (this.spawned.has(head.process)) this.children.push(head);
+    return { addresses: [`127.0.0.1:${head.ports[0]}`], head: true };
+  }
+
+  /** Starts `replicas` processes of one Executor (one shard, or a uses-before/after); their addresses. */
+  private async startReplicas(spec: {
+    d: Deployment;
+    uses: ExecutorClass | string;
+    /** The process name in logs: `name`, `name/shard-0`, `name/uses-before`... */
+    label: string;
+    shardId: number;
+    shards: number;
+    replicas: number;
+    port: number;
+    timeoutMs: number;
+    /** A uses-before/after: named after its label, without the Executor's usesWith and metas. */
+    aux: boolean;
+  }): Promise<string[]> {
+    const { d, uses, replicas } = spec;
     const ref: ExecutorProcessConfig['uses'] =
       typeof uses === 'string' ? { spec: uses } : { module: definingFile(uses), className: uses.name };
     if (typeof uses !== 'string' && ref.module === undefined) {
@@ -266,25 +381,25 @@ export class Flow {
         `cannot tell which file defines ${uses.name}: decorate one of its methods with @requests, or pass uses as 'file.ts:${uses.name}'`,
       );
     }
-    const replicas = d.replicas ?? 1;
-    const started = await Promise.all(
+    const { aux } = spec;
+    const name = aux ? spec.label : d.name;
+    return Promise.all(
       Array.from({ length: replicas }, (_, i) => {
         const config: ExecutorProcessConfig = {
-          name: d.name,
+          name,
           uses: ref,
-          usesWith: d.usesWith ?? {},
-          metas: { ...d.metas, name: d.name },
-          runtimeArgs: { shardId: 0, replicaId: i, replicas },
+          usesWith: aux ? {} : (d.usesWith ?? {}),
+          metas: aux ? { name } : { ...d.metas, name },
+          runtimeArgs: { shardId: spec.shardId, shards: spec.shards, replicaId: i, replicas },
           host: '127.0.0.1',
-          port: typeof d.port === 'number' ? d.port : 0,
+          port: spec.port,
         };
-        const label = replicas > 1 ? `${d.name}/rep-${i}` : d.name;
         return spawnRuntime({
           role: 'executor',
-          name: label,
+          name: replicas > 1 ? `${spec.label}/rep-${i}` : spec.label,
           config,
           env: d.env,
-          timeoutMs,
+          timeoutMs: spec.timeoutMs,
           onSpawn: (p) => this.spawned.add(p),
         }).then((c) => {
           // Not when close() already stopped it (a sibling failed while this one was starting).
@@ -293,7 +408,6 @@ export class Flow {
         });
       }),
     );
-    return started;
   }
 
   /** Stops the Gateway (which waits for floating work), then every Executor. */
@@ -396,4 +510,23 @@ export class Flow {
   async save(path: string): Promise<void> {
     await writeFile(path, stringifyFlowSpec(this.toSpec(), dirname(resolve(path))));
   }
+}
+
+function checkCount(name: string, option: 'replicas' | 'shards', value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1))
+    throw new FlowgateError(
+      Code.InvalidArgument,
+      `Executor '${name}': ${option} must be a positive integer, got ${String(value)}`,
+    );
+}
+
+function checkPolling(name: string, polling: Polling | undefined): void {
+  if (polling === undefined) return;
+  const isMap = typeof polling === 'object' && polling !== null;
+  const values: unknown[] = typeof polling === 'string' ? [polling] : isMap ? Object.values(polling) : [];
+  if ((typeof polling !== 'string' && !isMap) || values.some((v) => v !== 'ANY' && v !== 'ALL'))
+    throw new FlowgateError(
+      Code.InvalidArgument,
+      `Executor '${name}': polling must be 'ANY', 'ALL' or a map of endpoints to them, got ${JSON.stringify(polling)}`,
+    );
 }

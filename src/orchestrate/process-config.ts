@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '../gateway/gateway-runtime.js';
+import type { HeadRuntimeOptions } from '../runtime/head.js';
 
 /** What a Flow sends an Executor process over IPC. */
 export interface ExecutorProcessConfig {
@@ -14,3 +15,6 @@ export interface ExecutorProcessConfig {
 
 /** What a Flow sends the Gateway process over IPC (a JSON-safe GatewayConfig). */
 export type GatewayProcessConfig = Omit<GatewayConfig, 'uses' | 'credentials'>;
+
+/** What a Flow sends the head of a sharded deployment over IPC (a JSON-safe HeadRuntimeOptions). */
+export type HeadProcessConfig = Omit<HeadRuntimeOptions, 'logger'>;

@@ -1,0 +1,283 @@
+import * as grpc from '@grpc/grpc-js';
+import { Code, FlowgateError } from '../core/errors.js';
+import { consoleLogger, type Logger } from '../core/logger.js';
+import { DRY_RUN_ENDPOINT } from '../executor/requests.js';
+import type { DataRequest } from '../proto/request.js';
+import type { jina } from '../proto/wire.js';
+import type { Compression } from '../transport/grpc/client.js';
+import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/server.js';
+import {
+  JinaDataRequestRPCService,
+  JinaDiscoverEndpointsRPCService,
+  JinaInfoRPCService,
+  JinaRPCService,
+  JinaSingleDataRequestRPCService,
+  ServiceNames,
+} from '../transport/grpc/services.js';
+import { environmentInfo } from './info.js';
+import { concatRequests, reduceRequests } from './reduce.js';
+import { ReplicaSet } from './replica-set.js';
+
+/** How a head spreads a request over its shards: one of them (`ANY`) or all (`ALL`). */
+export type PollingType = 'ANY' | 'ALL';
+
+/**
+ * `'ANY'`, `'ALL'`, or per endpoint, e.g. `{ '/search': 'ALL', '*': 'ANY' }` (`*`: every other
+ * endpoint).
+ */
+export type Polling = PollingType | Record<string, PollingType>;
+
+/**
+ * The polling of one endpoint. As in the original, `/search` is `ALL` and `/index` is `ANY` unless
+ * a per-endpoint map names them, whatever the default (`'ANY'`, `'ALL'` or the map's `*`) is.
+ *
+ * @example
+ * ```ts
+ * pollingFor('ANY', '/search');                  // 'ALL'
+ * pollingFor({ '/search': 'ANY' }, '/search');   // 'ANY'
+ * pollingFor('ALL', '/custom');                  // 'ALL'
+ * ```
+ */
+export function pollingFor(polling: Polling | undefined, endpoint: string): PollingType {
+  const map: Record<string, PollingType> = { '/search': 'ALL', '/index': 'ANY' };
+  let fallback: PollingType = 'ANY';
+  if (typeof polling === 'string') fallback = polling;
+  else if (polling) {
+    fallback = polling['*'] ?? 'ANY';
+    Object.assign(map, polling);
+  }
+  return map[endpoint] ?? fallback;
+}
+
+/** Options of {@link HeadRuntime}. */
+export interface HeadRuntimeOptions {
+  /** The sharded deployment's name. */
+  name: string;
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** The replica addresses (`host:port`) of each shard, in shard order. */
+  shards: string[][];
+  polling?: Polling;
+  /** Replica addresses of the Executor that sees each request before the shards. */
+  usesBefore?: string[];
+  /** Replica addresses of the Executor that receives every shard's answer (as parts). */
+  usesAfter?: string[];
+  /** Concatenate the shards' documents instead of reducing them by id. */
+  noReduce?: boolean;
+  /** Per-call deadline to each shard, ms. */
+  timeoutSendMs?: number;
+  retries?: number;
+  compression?: Compression;
+  logger?: Logger;
+}
+
+/**
+ * The head of a sharded deployment: receives each request (as the Gateway sends it to any
+ * Executor), runs it through `usesBefore`, sends it to one shard or to all of them (by the
+ * endpoint's polling), and answers with `usesAfter`'s result or the shards' answers reduced by
+ * document id. Shards whose calls fail are left out (with a warning) while at least one answers.
+ *
+ * @example
+ * ```ts
+ * const head = new HeadRuntime({ name: 'indexer', shards: [['127.0.0.1:5001'], ['127.0.0.1:5002']], polling: 'ALL' });
+ * const port = await head.start();
+ * ```
+ */
+export class HeadRuntime {
+  private readonly server: FlowgateGrpcServer;
+  private readonly shards: ReplicaSet[];
+  private readonly usesBefore: ReplicaSet | undefined;
+  private readonly usesAfter: ReplicaSet | undefined;
+  private readonly logger: Logger;
+  private rr = 0;
+  port = 0;
+
+  constructor(private readonly options: HeadRuntimeOptions) {
+    if (options.shards.length === 0)
+      throw new FlowgateError(Code.InvalidArgument, `the head of ${options.name} has no shard`);
+    const setOptions = {
+      timeoutSendMs: options.timeoutSendMs,
+      retries: options.retries,
+      compression: options.compression,
+    };
+    this.shards = options.shards.map(
+      (addrs, i) => new ReplicaSet(`${options.name}/shard-${i}`, addrs, setOptions),
+    );
+    const aux = (role: string, addrs: string[] | undefined) =>
+      addrs && addrs.length > 0 ? new ReplicaSet(`${options.name}/${role}`, addrs, setOptions) : undefined;
+    this.usesBefore = aux('uses-before', options.usesBefore);
+    this.usesAfter = aux('uses-after', options.usesAfter);
+    this.logger = options.logger ?? consoleLogger(`${options.name}/head`);
+    this.server = createGrpcServer();
+  }
+
+  /** Runs the parts of one request through the shards; network failures reject. */
+  async handle(parts: DataRequest[], signal?: AbortSignal): Promise<DataRequest> {
+    const endpoint = parts[0]!.endpoint;
+    let input = parts;
+    if (this.usesBefore) {
+      const before = await this.usesBefore.sendParts(input, { signal });
+      if (before.isError) return before;
+      input = [before];
+    }
+    const all = endpoint === DRY_RUN_ENDPOINT || pollingFor(this.options.polling, endpoint) === 'ALL';
+    const targets = all ? this.shards.map((s, i) => ({ s, i })) : [this.pickShard()];
+    const settled = await Promise.allSettled(targets.map(({ s }) => s.sendParts(input, { signal })));
+    const answers: DataRequest[] = [];
+    const failures: unknown[] = [];
+    settled.forEach((r, k) => {
+      if (r.status === 'fulfilled') {
+        const a = r.value.clone();
+        a.routes = [{ executor: `${this.options.name}/shard-${targets[k]!.i}` }];
+        answers.push(a);
+      } else failures.push(r.reason);
+    });
+    if (answers.length === 0) throw failures[0];
+    if (failures.length > 0) {
+      this.logger.warn(
+        `${failures.length} of ${targets.length} shards failed; answering with the others: ${(failures[0] as Error).message}`,
+      );
+    }
+    // An Executor error in any shard is the answer: it must not be hidden by the others' success.
+    const error = answers.find((a) => a.isError);
+    if (error) return error;
+    if (this.usesAfter) return this.usesAfter.sendParts(answers, { signal });
+    if (answers.length === 1) return answers[0]!;
+    return this.options.noReduce ? concatRequests(answers) : reduceRequests(answers);
+  }
+
+  /** The next shard round-robin, skipping shards none of whose replicas can be reached. */
+  private pickShard(): { s: ReplicaSet; i: number } {
+    const n = this.shards.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.rr + k) % n;
+      if (this.shards[i]!.healthy) {
+        this.rr = (i + 1) % n;
+        return { s: this.shards[i]!, i };
+      }
+    }
+    const i = this.rr;
+    this.rr = (i + 1) % n;
+    return { s: this.shards[i]!, i };
+  }
+
+  /** The endpoints of the shards, `usesBefore` and `usesAfter`, together. */
+  async endpoints(): Promise<string[]> {
+    const aux = await Promise.all(
+      [this.usesBefore, this.usesAfter].map((s) => s?.endpoints() ?? Promise.resolve(undefined)),
+    );
+    // Shards serve the same Executor: one that answers is enough.
+    const shards = await Promise.allSettled(this.shards.map((s) => s.endpoints()));
+    const known = shards.find((r) => r.status === 'fulfilled');
+    if (!known) throw (shards[0] as PromiseRejectedResult).reason;
+    return [...new Set([...aux, known.value].flatMap((s) => (s ? [...s] : [])))];
+  }
+
+  /** Registers the services, binds, and resolves to the bound port. */
+  async start(): Promise<number> {
+    const { server, serviceNames } = this.server;
+    const unaryHandler =
+      (toParts: (req: DataRequest | DataRequest[]) => DataRequest[]) =>
+      (
+        call: grpc.ServerUnaryCall<DataRequest | DataRequest[], DataRequest>,
+        cb: grpc.sendUnaryData<DataRequest>,
+      ) => {
+        const abort = new AbortController();
+        call.on('cancelled', () => abort.abort());
+        this.handle(toParts(call.request), abort.signal).then(
+          (res) => cb(null, res, res.isError ? errorTrailer() : undefined),
+          (err: unknown) => cb(this.grpcStatus(err)),
+        );
+      };
+    server.addService(JinaSingleDataRequestRPCService, {
+      process_single_data: unaryHandler((r) => [r as DataRequest]),
+    });
+    server.addService(JinaDataRequestRPCService, { process_data: unaryHandler((r) => r as DataRequest[]) });
+    server.addService(JinaRPCService, {
+      Call: (call: grpc.ServerDuplexStream<DataRequest, DataRequest>) => this.serveStream(call),
+    });
+    server.addService(JinaDiscoverEndpointsRPCService, {
+      endpoint_discovery: (_call: unknown, cb: grpc.sendUnaryData<jina.IEndpointsProto>) => {
+        this.endpoints().then(
+          (endpoints) => cb(null, { endpoints, writeEndpoints: [] }),
+          (err: unknown) => cb(this.grpcStatus(err)),
+        );
+      },
+    });
+    server.addService(JinaInfoRPCService, {
+      _status: (_call: unknown, cb: grpc.sendUnaryData<jina.IJinaInfoProto>) => cb(null, environmentInfo()),
+    });
+    serviceNames.push(
+      ServiceNames.JinaRPC,
+      ServiceNames.JinaSingleDataRequestRPC,
+      ServiceNames.JinaDataRequestRPC,
+      ServiceNames.JinaDiscoverEndpointsRPC,
+      ServiceNames.JinaInfoRPC,
+    );
+    this.port = await this.server.listen(this.options.host ?? '127.0.0.1', this.options.port ?? 0);
+    return this.port;
+  }
+
+  /**
+   * `JinaRPC/Call`: requests handled concurrently, answered as they complete. A network failure
+   * cannot be a gRPC status here (the stream carries other requests): it comes back as the
+   * request's error status, naming the head.
+   */
+  private serveStream(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): void {
+    const abort = new AbortController();
+    let pending = 0;
+    let ended = false;
+    const finish = () => {
+      if (ended && pending === 0 && !call.cancelled) call.end();
+    };
+    call.on('cancelled', () => abort.abort());
+    call.on('data', (req: DataRequest) => {
+      pending++;
+      void this.handle([req], abort.signal)
+        .catch((err: unknown) => {
+          const res = req.clone();
+          res.setError(asNetworkError(err), `${this.options.name}/head`);
+          return res;
+        })
+        .then((res) => {
+          if (!call.cancelled && !call.destroyed) call.write(res);
+        })
+        .finally(() => {
+          pending--;
+          finish();
+        });
+    });
+    call.on('end', () => {
+      ended = true;
+      finish();
+    });
+    call.on('error', () => undefined);
+  }
+
+  private grpcStatus(err: unknown): Partial<grpc.StatusObject> {
+    const e = asNetworkError(err);
+    return { code: e.code, details: `|Head ${this.options.name}: ${e.message}` };
+  }
+
+  /** Stops serving and closes the connections to the shards. */
+  async close(): Promise<void> {
+    await this.server.close(2000);
+    for (const s of [this.usesBefore, this.usesAfter, ...this.shards]) s?.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function asNetworkError(err: unknown): FlowgateError {
+  if (err instanceof FlowgateError) return err;
+  return new FlowgateError(Code.Internal, (err as Error)?.message ?? String(err), { cause: err });
+}
+
+function errorTrailer(): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set('is-error', 'true');
+  return md;
+}

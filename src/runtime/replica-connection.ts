@@ -1,0 +1,287 @@
+import * as grpc from '@grpc/grpc-js';
+import { Code, FlowgateError } from '../core/errors.js';
+import type { DataRequest } from '../proto/request.js';
+import { createJinaClient, duplex, type JinaClientOptions } from '../transport/grpc/client.js';
+import {
+  JinaDataRequestRPCService,
+  JinaRPCService,
+  JinaSingleDataRequestRPCService,
+} from '../transport/grpc/services.js';
+
+/** Options of one call to a replica. */
+export interface ReplicaCallOptions {
+  /** The call's deadline in ms (`timeoutSend`); undefined or <= 0 = none. */
+  timeoutMs?: number;
+  /** Aborting drops the call: it rejects with Cancelled and its answer, if any, is ignored. */
+  signal?: AbortSignal;
+  /** gRPC metadata for this call; when given, the call goes alone (unary) instead of on the shared stream. */
+  metadata?: grpc.Metadata;
+}
+
+/** Options of {@link ReplicaConnection}. */
+export interface ReplicaConnectionOptions extends JinaClientOptions {
+  /** How long a call waits for the channel to connect, in ms. Default 5 s. */
+  connectTimeoutMs?: number;
+  /**
+   * Send every request as its own unary `process_single_data` call instead of on the shared
+   * stream, so that each failure comes back as a gRPC status (used for heads).
+   */
+  unary?: boolean;
+}
+
+interface Pending {
+  resolve: (r: DataRequest) => void;
+  reject: (e: FlowgateError) => void;
+  originalId: string;
+}
+
+/**
+ * True when a failed call may have reached the replica (it was written to a connected channel), so
+ * repeating it could run the request twice. False when the call never left this process.
+ */
+export function wasDelivered(err: unknown): boolean {
+  return !(err instanceof FlowgateError && err.details.delivered === false);
+}
+
+/**
+ * One replica of a deployment. Single requests travel over one long-lived `JinaRPC/Call` stream
+ * that carries many at once, each with a connection-unique id on the way out (so two clients
+ * reusing an id cannot collide) and its own id back on the way in. Several parts of one request (a
+ * join without reduce) go as one unary `process_data` call.
+ *
+ * A request is only written once the channel is connected: a failure to connect rejects with
+ * `details.delivered === false` (safe to send elsewhere), any later failure with `delivered: true`.
+ */
+export class ReplicaConnection {
+  readonly address: string;
+  readonly client: grpc.Client;
+  private stream: grpc.ClientDuplexStream<DataRequest, DataRequest> | undefined;
+  private readonly pending = new Map<string, Pending>();
+  private seq = 0;
+  private active = 0;
+  private readonly prefix: string;
+  private readonly connectTimeoutMs: number;
+  private closed = false;
+  private readonly unary: boolean;
+
+  constructor(
+    address: string,
+    private readonly deployment: string,
+    options: ReplicaConnectionOptions = {},
+  ) {
+    this.address = address;
+    this.client = createJinaClient(address, options);
+    this.prefix = `${Math.random().toString(36).slice(2, 8)}-`;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    this.unary = options.unary ?? false;
+  }
+
+  /** Calls started and not yet settled: the balancer prefers the replica with fewest. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Whether the channel is currently usable (not in TRANSIENT_FAILURE or SHUTDOWN). */
+  get healthy(): boolean {
+    const state = this.client.getChannel().getConnectivityState(false);
+    return state !== grpc.connectivityState.TRANSIENT_FAILURE && state !== grpc.connectivityState.SHUTDOWN;
+  }
+
+  /**
+   * Sends one request and resolves to the Executor's response. Rejects with a FlowgateError:
+   * Unavailable when the replica cannot be reached or the stream broke, DeadlineExceeded after
+   * `timeoutMs`, Cancelled when `signal` aborts.
+   */
+  async send(request: DataRequest, options: ReplicaCallOptions = {}): Promise<DataRequest> {
+    if (options.signal?.aborted) throw this.cancelled();
+    if (this.unary || (options.metadata && Object.keys(options.metadata.getMap()).length > 0)) {
+      return this.unaryCall(JinaSingleDataRequestRPCService.process_single_data, request, options);
+    }
+    this.active++;
+    try {
+      await this.connected(options);
+      if (options.signal?.aborted) throw this.cancelled();
+      return await this.onStream(request, options);
+    } finally {
+      this.active--;
+    }
+  }
+
+  /** Sends several parts of one request (`process_data`): the Executor sees `docsMatrix`/`docsMap`. */
+  sendParts(parts: DataRequest[], options: ReplicaCallOptions = {}): Promise<DataRequest> {
+    return this.unaryCall(JinaDataRequestRPCService.process_data, parts, options);
+  }
+
+  private onStream(request: DataRequest, options: ReplicaCallOptions): Promise<DataRequest> {
+    const stream = this.ensureStream();
+    const id = this.prefix + (this.seq++).toString(36);
+    return new Promise<DataRequest>((resolve, reject) => {
+      const { timeoutMs, signal } = options;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = () => {
+        this.pending.delete(id);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        settle();
+        reject(this.cancelled());
+      };
+      const p: Pending = {
+        resolve: (r) => {
+          settle();
+          resolve(r);
+        },
+        reject: (e) => {
+          settle();
+          reject(e);
+        },
+        originalId: request.requestId,
+      };
+      if (timeoutMs !== undefined && timeoutMs > 0) {
+        timer = setTimeout(() => p.reject(this.timedOut(timeoutMs)), timeoutMs);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, p);
+      stream.write(request.withRequestId(id));
+    });
+  }
+
+  private ensureStream(): grpc.ClientDuplexStream<DataRequest, DataRequest> {
+    if (this.stream) return this.stream;
+    const stream = duplex(this.client, JinaRPCService.Call, new grpc.Metadata());
+    this.stream = stream;
+    stream.on('data', (res: DataRequest) => {
+      const p = this.pending.get(res.requestId);
+      if (!p) return; // timed out or cancelled: drop
+      res.requestId = p.originalId;
+      p.resolve(res);
+    });
+    const fail = (err?: grpc.ServiceError) => {
+      if (this.stream === stream) this.stream = undefined;
+      const failure = this.networkError(err, 'the stream to it ended');
+      for (const p of [...this.pending.values()]) p.reject(failure);
+    };
+    stream.on('error', fail);
+    stream.on('end', () => fail());
+    return stream;
+  }
+
+  private unaryCall<Req>(
+    def: grpc.MethodDefinition<Req, DataRequest>,
+    request: Req,
+    options: ReplicaCallOptions,
+  ): Promise<DataRequest> {
+    if (options.signal?.aborted) return Promise.reject(this.cancelled());
+    this.active++;
+    const run = async () => {
+      await this.connected(options);
+      if (options.signal?.aborted) throw this.cancelled();
+      return new Promise<DataRequest>((resolve, reject) => {
+        const { timeoutMs, signal } = options;
+        const callOptions: grpc.CallOptions = {};
+        if (timeoutMs !== undefined && timeoutMs > 0) callOptions.deadline = Date.now() + timeoutMs;
+        let aborted = false;
+        const onAbort = () => {
+          aborted = true;
+          call.cancel();
+        };
+        const call = this.client.makeUnaryRequest(
+          def.path,
+          def.requestSerialize,
+          def.responseDeserialize,
+          request,
+          options.metadata ?? new grpc.Metadata(),
+          callOptions,
+          (err, res) => {
+            signal?.removeEventListener('abort', onAbort);
+            if (aborted) reject(this.cancelled());
+            else if (err?.code === grpc.status.DEADLINE_EXCEEDED) reject(this.timedOut(timeoutMs ?? 0));
+            else if (err) reject(this.networkError(err, 'the call failed'));
+            else resolve(res!);
+          },
+        );
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    };
+    return run().finally(() => this.active--);
+  }
+
+  /** Waits until the channel is connected; rejects as not delivered when it cannot connect. */
+  private async connected(options: ReplicaCallOptions): Promise<void> {
+    const channel = this.client.getChannel();
+    let state = channel.getConnectivityState(true);
+    if (state === grpc.connectivityState.READY) return;
+    const wait = Math.min(
+      this.connectTimeoutMs,
+      options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : Infinity,
+    );
+    const deadline = Date.now() + wait;
+    const { signal } = options;
+    while (state !== grpc.connectivityState.READY) {
+      if (this.closed || state === grpc.connectivityState.SHUTDOWN)
+        throw this.notDelivered('the connection is closed');
+      if (state === grpc.connectivityState.TRANSIENT_FAILURE)
+        throw this.notDelivered('it cannot be connected to');
+      if (signal?.aborted) throw this.cancelled();
+      const timedOut = await new Promise<boolean>((resolve) => {
+        const onAbort = () => resolve(false);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        channel.watchConnectivityState(state, deadline, (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(err !== undefined);
+        });
+      });
+      if (timedOut) throw this.notDelivered(`it did not accept a connection within ${wait} ms`);
+      state = channel.getConnectivityState(true);
+    }
+  }
+
+  private where(): string {
+    return `Executor ${this.deployment} at ${this.address}`;
+  }
+
+  private cancelled(): FlowgateError {
+    return new FlowgateError(Code.Cancelled, `the call to ${this.where()} was cancelled`, {
+      details: { executor: this.deployment, address: this.address },
+    });
+  }
+
+  private timedOut(timeoutMs: number): FlowgateError {
+    return new FlowgateError(
+      Code.DeadlineExceeded,
+      `${this.where()} did not answer within timeoutSend=${timeoutMs} ms; raise timeoutSend if it needs longer`,
+      { details: { executor: this.deployment, address: this.address, delivered: true } },
+    );
+  }
+
+  private notDelivered(why: string): FlowgateError {
+    return new FlowgateError(Code.Unavailable, `cannot reach ${this.where()}: ${why}; it may be down`, {
+      details: { executor: this.deployment, address: this.address, delivered: false },
+    });
+  }
+
+  private networkError(err: grpc.ServiceError | undefined, fallback: string): FlowgateError {
+    const grpcCode = err?.code;
+    const code =
+      grpcCode === undefined || grpcCode === grpc.status.OK || grpcCode === grpc.status.CANCELLED
+        ? Code.Unavailable
+        : (grpcCode as Code);
+    const reason = err?.details || err?.message || fallback;
+    const message =
+      code === Code.Unavailable
+        ? `lost the connection to ${this.where()} (${reason}); it may be down`
+        : `${this.where()} failed the call: ${reason}`;
+    return new FlowgateError(code, message, {
+      details: { executor: this.deployment, address: this.address, delivered: true },
+      cause: err,
+    });
+  }
+
+  /** Closes the stream and the channel; pending requests fail as Unavailable. */
+  close(): void {
+    this.closed = true;
+    this.stream?.end();
+    this.client.close();
+  }
+}
