@@ -4,8 +4,10 @@ import { executorErrorOf } from '../gateway/streamer.js';
 import { DataRequest, StatusCode } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
 import { GrpcTransport } from './grpc-transport.js';
+import { HttpTransport } from './http-transport.js';
 import { Response } from './response.js';
 import type { ClientTransport } from './transport.js';
+import { WebSocketTransport } from './websocket-transport.js';
 
 /** A protocol the Client speaks. */
 export type ClientProtocol = 'grpc' | 'http' | 'websocket';
@@ -59,6 +61,8 @@ const transports: Partial<Record<ClientProtocol, ProtocolFactory>> = {
       rootCertificates: o.rootCertificates,
       compression: o.compression,
     }),
+  http: (a) => new HttpTransport(a.host, a.port, { tls: a.tls }),
+  websocket: (a, o) => new WebSocketTransport(a, { tls: a.tls, rootCertificates: o.rootCertificates }),
 };
 
 /** Registers the transport of a protocol (HTTP and WebSocket register themselves). */

@@ -1,5 +1,8 @@
 import type { GatewayClass, Protocol } from './gateway.js';
+import { GraphqlGateway } from './graphql-gateway.js';
 import { GrpcGateway } from './grpc-gateway.js';
+import { HttpGateway } from './http-gateway.js';
+import { WebSocketGateway } from './websocket-gateway.js';
 
 /**
  * The built-in Gateway for each protocol: an explicit registry (no dispatch on class-name strings).
@@ -7,6 +10,9 @@ import { GrpcGateway } from './grpc-gateway.js';
  */
 export const builtinGateways: Partial<Record<Protocol, GatewayClass>> = {
   grpc: GrpcGateway,
+  http: HttpGateway,
+  graphql: GraphqlGateway,
+  websocket: WebSocketGateway,
 };
 
 /** Adds or replaces the built-in Gateway of a protocol. */

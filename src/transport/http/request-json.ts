@@ -152,7 +152,8 @@ export function statusToJson(status: jina.IStatusProto | null | undefined): Json
   };
 }
 
-function statusFromJson(v: JsonValue | undefined): jina.IStatusProto | undefined {
+/** Reads a status written by {@link statusToJson} (or the original); undefined when `v` is not an object. */
+export function statusFromJson(v: JsonValue | undefined): jina.IStatusProto | undefined {
   if (!isJsonObject(v)) return undefined;
   const status: jina.IStatusProto = { code: Number(v.code ?? 0) };
   if (typeof v.description === 'string') status.description = v.description;

@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify';
+import { environmentInfo } from '../runtime/info.js';
+import type { GatewayOptions } from './gateway.js';
+import { createHttpApp } from './http/app.js';
+import { discoverEndpoints, registerDataRoutes, type ExposeEndpointOptions } from './http/data-routes.js';
+import { FastifyGateway } from './http/fastify-gateway.js';
+import { registerGraphqlRoutes } from './http/graphql-routes.js';
+import { registerInfoRoutes } from './http/info-routes.js';
+
+/** Options of {@link HttpGateway} (the HTTP part of `configGateway`). */
+export interface HttpGatewayOptions extends GatewayOptions {
+  /** Allow cross-origin requests from any origin. */
+  cors?: boolean;
+  /** No `/post`, `/status`, `/dry_run`. */
+  noDebugEndpoints?: boolean;
+  /** No `/index`, `/search`, `/update`, `/delete`. */
+  noCrudEndpoints?: boolean;
+  /** Executor endpoint -> HTTP path, methods and docs, e.g. `{ '/foo': { methods: ['GET'], path: '/bar' } }`. */
+  exposeEndpoints?: Record<string, ExposeEndpointOptions>;
+  /** Also serve GraphQL at `/graphql`. */
+  exposeGraphqlEndpoint?: boolean;
+  /** OpenAPI title; default 'My flowgate Service'. */
+  title?: string;
+  /** OpenAPI description. */
+  description?: string;
+  /** Largest request body in bytes (413 above it); 0 or less = no limit. Default 64 MiB. */
+  maxMessageBytes?: number;
+}
+
+/**
+ * The built-in HTTP Gateway (Fastify), the original's DocArray v1 HTTP API:
+ * - `GET /` health (`{}`), `GET /status`, `GET /dry_run` (see `info-routes.ts`);
+ * - `POST /post`, `POST /index`, `POST /search`, `PUT /update`, `DELETE /delete`,
+ *   `exposeEndpoints`, and `POST /<endpoint>` for every endpoint the Executors bind
+ *   (see `data-routes.ts`);
+ * - `GET /openapi.json` and Swagger UI at `/docs`; `/graphql` with `exposeGraphqlEndpoint`.
+ *
+ * @example
+ * ```ts
+ * const flow = new Flow().configGateway({ protocol: 'http', port: 8080, cors: true }).add({ uses: MyExecutor });
+ * await flow.start();
+ * await fetch('http://127.0.0.1:8080/post', { method: 'POST', headers: { 'content-type': 'application/json' },
+ *   body: JSON.stringify({ data: [{ text: 'hi' }], execEndpoint: '/' }) });
+ * ```
+ */
+export class HttpGateway extends FastifyGateway {
+  private readonly options: HttpGatewayOptions;
+
+  constructor(options: HttpGatewayOptions = {}) {
+    super(options);
+    this.options = options;
+  }
+
+  protected override async buildApp(): Promise<FastifyInstance> {
+    const o = this.options;
+    const tags = [
+      ...(o.noDebugEndpoints
+        ? []
+        : [
+            {
+              name: 'Debug',
+              description: 'Debugging interface. In production, hide it with `noDebugEndpoints`.',
+            },
+          ]),
+      ...(o.noCrudEndpoints
+        ? []
+        : [
+            {
+              name: 'CRUD',
+              description:
+                'CRUD interface. Hide it with `noCrudEndpoints` if your Executors do not serve it.',
+            },
+          ]),
+    ];
+    const app = await createHttpApp({
+      logger: this.logger,
+      maxMessageBytes: o.maxMessageBytes,
+      cors: o.cors,
+      openapi: {
+        title: o.title,
+        description: o.description,
+        version: environmentInfo().jina.flowgate ?? '',
+        tags,
+      },
+    });
+    registerInfoRoutes(app, { streamer: this.streamer, noDebugEndpoints: o.noDebugEndpoints });
+    if (o.exposeGraphqlEndpoint) registerGraphqlRoutes(app, { streamer: this.streamer });
+    registerDataRoutes(app, {
+      streamer: this.streamer,
+      logger: this.logger,
+      noDebugEndpoints: o.noDebugEndpoints,
+      noCrudEndpoints: o.noCrudEndpoints,
+      exposeEndpoints: o.exposeEndpoints,
+      endpoints: await discoverEndpoints(this.streamer, this.logger),
+    });
+    return app;
+  }
+}

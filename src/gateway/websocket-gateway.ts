@@ -1,0 +1,163 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Code, FlowgateError } from '../core/errors.js';
+import { Document, DocumentArray, encodeDocs } from '../document/index.js';
+import { DRY_RUN_ENDPOINT } from '../executor/requests.js';
+import { DataRequest, StatusCode, statusFromError } from '../proto/request.js';
+import type { jina } from '../proto/wire.js';
+import { encodeStatusFrame } from '../transport/websocket/codec.js';
+import {
+  chooseSubprotocol,
+  DEFAULT_WS_SUBPROTOCOL,
+  WsCloseCode,
+  WsPath,
+  type WsSubprotocol,
+} from '../transport/websocket/frames.js';
+import { Gateway, type GatewayOptions } from './gateway.js';
+import { registerInfoRoutes } from './http/info-routes.js';
+import { networkCloseReason, sendFrame, serveDataStream } from './websocket/data-stream.js';
+
+/** Options of {@link WebSocketGateway}. */
+export interface WebSocketGatewayOptions extends GatewayOptions {
+  /** Leave out `GET /status`, `GET /dry_run` and WebSocket `/dry_run`. */
+  noDebugEndpoints?: boolean;
+  /** The largest frame a client may send; a larger one closes its socket with 1009. Default 64 MiB. */
+  maxMessageBytes?: number;
+  /** Serve `wss://` and `https://` with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+}
+
+/** The default of {@link WebSocketGatewayOptions.maxMessageBytes}. */
+export const DEFAULT_WS_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/** How long `shutdown()` lets open streams finish before cutting them. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+/** Failures of the Flow itself (not of a request), which close a WebSocket with 1011. */
+function isNetworkError(err: unknown): boolean {
+  return (
+    err instanceof FlowgateError && (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded)
+  );
+}
+
+/**
+ * The built-in WebSocket Gateway, as the original's: WebSocket `/` streams requests and responses
+ * (subprotocol `json`, the default, or `bytes`), WebSocket `/dry_run` answers one status, and the
+ * HTTP routes `GET /`, `/status` and `/dry_run` are served on the same port.
+ *
+ * @example
+ * ```ts
+ * const flow = new Flow().configGateway({ protocol: 'websocket', port: 12345 }).add({ uses: MyExec });
+ * await flow.start();
+ * const client = new Client({ host: 'ws://127.0.0.1:12345' });
+ * ```
+ */
+export class WebSocketGateway extends Gateway {
+  private app: FastifyInstance | undefined;
+  private wss: WebSocketServer | undefined;
+  private readonly sessions = new Set<Promise<void>>();
+  private stopped: (() => void) | undefined;
+  private readonly noDebugEndpoints: boolean;
+  private readonly maxMessageBytes: number;
+  private readonly tls: WebSocketGatewayOptions['tls'];
+
+  constructor(options: WebSocketGatewayOptions = {}) {
+    super(options);
+    this.noDebugEndpoints = options.noDebugEndpoints ?? false;
+    const max = options.maxMessageBytes;
+    this.maxMessageBytes = max !== undefined && max > 0 ? max : DEFAULT_WS_MAX_MESSAGE_BYTES;
+    this.tls = options.tls;
+  }
+
+  override async setupServer(): Promise<void> {
+    // With `https` Fastify is typed over https.Server; the routes use nothing specific to either.
+    const app = (
+      this.tls ? Fastify({ logger: false, https: this.tls }) : Fastify({ logger: false })
+    ) as FastifyInstance;
+    registerInfoRoutes(app, { streamer: this.streamer, noDebugEndpoints: this.noDebugEndpoints });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.maxMessageBytes,
+      handleProtocols: (offered) => chooseSubprotocol(offered) ?? false,
+    });
+    app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
+    );
+    this.app = app;
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (err) => this.logger.debug('upgrade socket error', { error: err.message }));
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const route =
+      path === WsPath.Data ? 'data' : path === WsPath.DryRun && !this.noDebugEndpoints ? 'dryRun' : undefined;
+    if (!route || !this.wss) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const mode: WsSubprotocol = chooseSubprotocol([ws.protocol]) ?? DEFAULT_WS_SUBPROTOCOL;
+      this.logger.debug('client connected', { peer, path, subprotocol: mode });
+      const session =
+        route === 'data'
+          ? serveDataStream(ws, { streamer: this.streamer, mode, logger: this.logger, peer })
+          : this.serveDryRun(ws, mode);
+      this.sessions.add(session);
+      void session.finally(() => this.sessions.delete(session));
+    });
+  }
+
+  /** WebSocket `/dry_run`: one dry run through the Flow, one status frame, then close. */
+  private async serveDryRun(ws: WebSocket, mode: WsSubprotocol): Promise<void> {
+    ws.on('error', (err) => this.logger.debug('WebSocket error', { error: err.message }));
+    // The client may send a frame (the Python client sends b''); it is not read.
+    ws.on('message', () => undefined);
+    let status: jina.IStatusProto;
+    try {
+      const res = await this.streamer.process(
+        DataRequest.create({
+          endpoint: DRY_RUN_ENDPOINT,
+          docsBytes: encodeDocs(new DocumentArray([new Document()])),
+        }),
+      );
+      status = res.status ?? { code: StatusCode.SUCCESS };
+    } catch (err) {
+      if (isNetworkError(err)) {
+        ws.close(WsCloseCode.InternalError, networkCloseReason(err));
+        return;
+      }
+      status = statusFromError(err, '');
+    }
+    await sendFrame(ws, encodeStatusFrame(status, mode));
+    if (ws.readyState === ws.OPEN) ws.close(WsCloseCode.Normal);
+  }
+
+  override async runServer(): Promise<void> {
+    if (!this.app)
+      throw new FlowgateError(Code.FailedPrecondition, 'setupServer() must run before runServer()');
+    await this.app.listen({ host: this.host, port: this.port });
+    const addr = this.app.server.address();
+    if (addr && typeof addr === 'object') this.port = addr.port;
+    await new Promise<void>((r) => (this.stopped = r));
+  }
+
+  override async shutdown(): Promise<void> {
+    const wss = this.wss;
+    if (wss) {
+      for (const ws of wss.clients) ws.close(WsCloseCode.GoingAway, 'the Gateway is shutting down');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.sessions]),
+        new Promise((r) => (timer = setTimeout(r, SHUTDOWN_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+    await this.app?.close();
+    this.stopped?.();
+  }
+}
