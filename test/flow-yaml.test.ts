@@ -76,4 +76,10 @@ void test('flow.save writes YAML that Flow.load reads back to the same Flow', as
   assert.match(text, /no_reduce: true/);
   const loaded = await Flow.load(path);
   assert.deepEqual(loaded.toSpec(), flow.toSpec());
+  const svgPath = join(dir, 'flow.svg');
+  const svg = await flow.plot(svgPath);
+  assert.match(svg, /^<svg/);
+  for (const name of ['gateway', 'a', 'b', 'join'])
+    assert.ok(svg.includes(`>${name}<`), `${name} missing from the SVG`);
+  assert.equal(await readFile(svgPath, 'utf8'), svg);
 });

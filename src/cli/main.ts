@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { serveExecutor, serveFromParent, serveHead } from './serve.js';
 import type { Polling } from '../runtime/head.js';
 import { ping } from './ping.js';
+import { registerExport } from './export.js';
 import { VERSION } from '../index.js';
 import { gatewaySchema } from '../config/schemas.js';
 import { validateGatewaySpec } from '../config/load.js';
@@ -146,6 +147,8 @@ program
       process.exit((await ping(target, host, opts)) ? 0 : 1);
     },
   );
+
+registerExport(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -13,6 +13,7 @@ import type { JsonObject } from '../proto/struct.js';
 import { isChildProcess, registerClass } from '../runtime/class-registry.js';
 import type { Polling } from '../runtime/head.js';
 import type { Compression } from '../transport/grpc/client.js';
+import { renderFlowchart } from './export/flowchart.js';
 import { spawnRuntime, stopChild, type RunningChild } from './child-process.js';
 import type { ExecutorProcessConfig, GatewayProcessConfig, HeadProcessConfig } from './process-config.js';
 
@@ -501,6 +502,21 @@ export class Flow {
   private previousOf(d: Deployment): string {
     const before = this.deployments.slice(0, this.deployments.indexOf(d));
     return before.reverse().find((x) => !x.floating)?.name ?? GATEWAY_NODE;
+  }
+
+  /**
+   * Draws the graph as SVG (replicas, shards, floating Executors and conditions shown) and writes
+   * it to `path` when given; returns the SVG text.
+   *
+   * @example
+   * ```ts
+   * await flow.plot('flow.svg');
+   * ```
+   */
+  async plot(path?: string, options: { vertical?: boolean } = {}): Promise<string> {
+    const svg = renderFlowchart(this.toSpec(), options);
+    if (path) await writeFile(path, svg);
+    return svg;
   }
 
   /**

@@ -1,0 +1,199 @@
+/**
+ * Builds the runtime image from the repository's Dockerfile with podman, then a user's Executor
+ * image FROM it (ENTRYPOINT ["flowgate", "executor", "--uses", "config.yml"]), runs it, checks it
+ * with the probe command (`flowgate ping executor` inside the container), sends it a request and
+ * stops it (SIGTERM, exit 0).
+ *
+ * Slow (an `npm ci` inside the build) and needs podman and runc, so it runs only when
+ * FLOWGATE_IMAGE_TEST=1 (`npm run test:image`). Nothing can be pulled here: the base image
+ * (`NODE_IMAGE` in the Dockerfile) is made from this machine's node binary, npm, a few coreutils and
+ * the libraries they link, and imported with `podman import`.
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { Client, Document, DocumentArray } from '../src/index.js';
+import { freePort } from '../src/gateway/gateway-runtime.js';
+
+const run = promisify(execFile);
+const BASE = 'localhost/flowgate-test-node:20';
+const RUNTIME = 'localhost/flowgate:test';
+const USER_IMAGE = 'localhost/flowgate-hello:test';
+/** What lets runc start containers in this sandbox (no rlimit may be raised; host networking). */
+const PODMAN = [
+  '--runtime',
+  'runc',
+  '--network',
+  'host',
+  '--ulimit',
+  'nofile=20000:20000',
+  '--ulimit',
+  'nproc=4096:4096',
+];
+
+function which(bin: string): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const skip =
+  process.env.FLOWGATE_IMAGE_TEST !== '1'
+    ? 'set FLOWGATE_IMAGE_TEST=1 (npm run test:image) to build the image'
+    : !which('podman') || !which('runc')
+      ? 'needs podman and runc (apt-get install -y podman runc)'
+      : false;
+
+async function podman(args: string[], timeoutMs = 600_000): Promise<string> {
+  const { stdout } = await run('podman', args, { timeout: timeoutMs, maxBuffer: 64 << 20 });
+  return stdout.trim();
+}
+
+/** A root filesystem with this machine's node, npm, sh and coreutils, as a local base image. */
+async function importBaseImage(dir: string): Promise<void> {
+  const root = join(dir, 'rootfs');
+  const bins = [
+    'node',
+    'dash',
+    'env',
+    'mkdir',
+    'ln',
+    'chmod',
+    'chown',
+    'rm',
+    'sleep',
+    'cat',
+    'ls',
+    'cp',
+    'mv',
+  ];
+  for (const d of ['usr/bin', 'usr/local/bin', 'usr/lib', 'etc/ssl/certs', 'tmp', 'root', 'home/node'])
+    await mkdir(join(root, d), { recursive: true });
+  await symlink('usr/bin', join(root, 'bin'));
+  await symlink('usr/lib', join(root, 'lib'));
+  const libs = new Set<string>();
+  for (const b of bins) {
+    const path = which(b)!;
+    await cp(path, join(root, 'usr/bin', b), { dereference: true });
+    const ldd = execFileSync('ldd', [path], { encoding: 'utf8' });
+    for (const m of ldd.matchAll(/(\/\S+\.so[.\d]*)/g)) libs.add(m[1]!);
+  }
+  for (const lib of libs) {
+    await mkdir(dirname(join(root, lib)), { recursive: true });
+    await cp(lib, join(root, lib), { dereference: true });
+  }
+  await symlink('dash', join(root, 'usr/bin/sh'));
+  const npmDir = resolve(
+    dirname(execFileSync('sh', ['-c', 'readlink -f "$(command -v npm)"']).toString().trim()),
+    '..',
+  );
+  await cp(npmDir, join(root, 'usr/lib/node_modules/npm'), { recursive: true });
+  await symlink('../lib/node_modules/npm/bin/npm-cli.js', join(root, 'usr/bin/npm'));
+  await cp('/etc/ssl/certs/ca-certificates.crt', join(root, 'etc/ssl/certs/ca-certificates.crt'));
+  await writeFile(
+    join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n',
+  );
+  await writeFile(join(root, 'etc/group'), 'root:x:0:\nnode:x:1000:\n');
+  execFileSync('chmod', ['1777', join(root, 'tmp')]);
+  execFileSync('chown', ['1000:1000', join(root, 'home/node')]);
+  execFileSync('tar', ['-C', root, '-cf', join(dir, 'rootfs.tar'), '.']);
+  await podman([
+    'import',
+    '--change',
+    'ENV PATH=/usr/local/bin:/usr/bin',
+    // the CA bundle this machine trusts, for `npm ci` in the build
+    '--change',
+    'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+    '--change',
+    'CMD ["node"]',
+    join(dir, 'rootfs.tar'),
+    BASE,
+  ]);
+}
+
+void describe('the runtime image', { skip }, () => {
+  let dir: string;
+  let container: string | undefined;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flowgate-image-'));
+  });
+  after(async () => {
+    if (container) await podman(['rm', '-f', container]).catch(() => undefined);
+    await podman(['rmi', '-f', USER_IMAGE]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  void test('builds from the Dockerfile and runs flowgate', { timeout: 900_000 }, async () => {
+    await importBaseImage(dir);
+    await podman(['build', ...PODMAN, '--build-arg', `NODE_IMAGE=${BASE}`, '-t', RUNTIME, '.'], 900_000);
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    assert.equal(await podman(['run', '--rm', ...PODMAN, RUNTIME, '--version']), pkg.version);
+  });
+
+  void test(
+    "a user's Executor image FROM it serves and answers flowgate ping executor",
+    { timeout: 300_000 },
+    async () => {
+      const app = join(dir, 'hello');
+      await mkdir(app);
+      await writeFile(join(app, 'package.json'), '{ "name": "hello", "private": true, "type": "module" }\n');
+      await writeFile(join(app, 'config.yml'), 'jtype: Hello\nmodules: [hello.ts]\n');
+      await writeFile(
+        join(app, 'hello.ts'),
+        [
+          "import { Executor, requests, type HandlerArgs } from 'flowgate';",
+          'export class Hello extends Executor {',
+          '  @requests()',
+          '  hello({ docs }: HandlerArgs) {',
+          '    for (const d of docs) d.text = `hello ${d.text}`;',
+          '  }',
+          '}',
+          '',
+        ].join('\n'),
+      );
+      await writeFile(
+        join(app, 'Containerfile'),
+        `FROM ${RUNTIME}\nCOPY --chown=node:node . /app\nENTRYPOINT ["flowgate", "executor", "--uses", "config.yml"]\n`,
+      );
+      await podman(['build', ...PODMAN, '-t', USER_IMAGE, app]);
+      const port = await freePort();
+      container = await podman([
+        'run',
+        '-d',
+        ...PODMAN,
+        USER_IMAGE,
+        '--name',
+        'hello',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+      ]);
+      // the Kubernetes probe, as the kubelet runs it: inside the container
+      await podman([
+        'exec',
+        container,
+        'flowgate',
+        'ping',
+        'executor',
+        `127.0.0.1:${port}`,
+        '--attempts',
+        '60',
+      ]);
+      const client = new Client({ port });
+      const docs = await client.post('/', new DocumentArray([new Document({ text: 'k8s' })]));
+      assert.equal(docs[0]!.text, 'hello k8s');
+      await client.close();
+      await podman(['stop', '-t', '20', container]);
+      assert.equal(await podman(['inspect', container, '--format', '{{.State.ExitCode}}']), '0');
+    },
+  );
+});
