@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import { DocumentArray, encodeDocs, Document } from '../document/index.js';
@@ -105,6 +106,7 @@ export class GrpcGateway extends Gateway {
     // work still pending downstream.
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
+    setMaxListeners(0, abort.signal); // one listener per request in flight on this stream
     call.on('error', () => undefined);
     // Read without destroying the call at end of input: the response side is still writing.
     const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<DataRequest>;

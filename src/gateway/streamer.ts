@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import { AsyncQueue } from '../core/async-queue.js';
 import { Code, ExecutorError, FlowgateError } from '../core/errors.js';
@@ -69,6 +70,8 @@ export class GatewayStreamer {
     const prefetch = options.prefetch ?? this.defaultPrefetch;
     const out = new AsyncQueue<DataRequest>();
     const abort = new AbortController();
+    // Every request in flight on this stream listens to it: up to `prefetch` listeners, not a leak.
+    setMaxListeners(0, abort.signal);
     const fail = (err: unknown) => {
       out.fail(err);
       abort.abort();

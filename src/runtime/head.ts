@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
@@ -226,6 +227,7 @@ export class HeadRuntime {
    */
   private serveStream(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): void {
     const abort = new AbortController();
+    setMaxListeners(0, abort.signal); // one listener per request in flight on this stream
     let pending = 0;
     let ended = false;
     const finish = () => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { RawData, WebSocket } from 'ws';
 import { Code, FlowgateError, codeName } from '../../core/errors.js';
 import { AsyncQueue } from '../../core/async-queue.js';
@@ -78,6 +79,7 @@ export async function serveDataStream(ws: WebSocket, options: DataStreamOptions)
   let socketClosed = false;
   // The client going away cancels the work still in flight for it.
   const abort = new AbortController();
+  setMaxListeners(0, abort.signal); // one listener per request in flight on this socket
 
   const endInput = () => {
     inputEnded = true;
