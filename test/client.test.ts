@@ -104,6 +104,19 @@ void describe('the Client against a gRPC Flow', () => {
     assert.equal(docs[0]!.tags.slept, true);
   });
 
+  void test('timeout also ends a post whose writer is blocked by back-pressure', async () => {
+    const big = 'x'.repeat(64 * 1024);
+    async function* many() {
+      for (let i = 0; i < 2000; i++) yield new Document({ text: big });
+    }
+    const started = Date.now();
+    await assert.rejects(
+      client.post('/slow', many(), { parameters: { ms: 5000 }, requestSize: 1, prefetch: 1, timeout: 500 }),
+      (err: unknown) => err instanceof FlowgateError && err.code === Code.DeadlineExceeded,
+    );
+    assert.ok(Date.now() - started < 4000, `the post took ${Date.now() - started} ms to give up`);
+  });
+
   void test('a request without a header (as the Go client sends) goes to endpoint /', async () => {
     const raw = flowgate.passthrough.RawDataRequestProto.encode({
       data: { docs: encodeDocs(new DocumentArray([new Document({ text: 'go' })])) },

@@ -29,6 +29,29 @@ function fromGrpcError(err: grpc.ServiceError, address: string): FlowgateError {
   return new FlowgateError(code, msg, { cause: err });
 }
 
+/**
+ * Resolves true when the call can take more writes, false when it ended first (a deadline, a
+ * cancel, an error): a writer waiting for 'drain' must not wait forever on a call that is over.
+ */
+function drained(call: grpc.ClientDuplexStream<DataRequest, DataRequest>): Promise<boolean> {
+  if (call.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      call.off('drain', onDrain);
+      call.off('status', onEnd);
+      call.off('error', onEnd);
+      call.off('close', onEnd);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onEnd = done(false);
+    call.once('drain', onDrain);
+    call.once('status', onEnd);
+    call.once('error', onEnd);
+    call.once('close', onEnd);
+  });
+}
+
 /** The gRPC transport: every post is one `JinaRPC/Call` stream. */
 export class GrpcTransport implements ClientTransport {
   private readonly client: grpc.Client;
@@ -58,7 +81,7 @@ export class GrpcTransport implements ClientTransport {
     const writer = (async () => {
       try {
         for await (const req of requests) {
-          if (!call.write(req)) await new Promise((r) => call.once('drain', r));
+          if (!call.write(req) && !(await drained(call))) return;
         }
       } catch (err) {
         writeError = err instanceof Error ? err : new Error(String(err));
