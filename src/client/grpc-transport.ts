@@ -21,7 +21,8 @@ export interface GrpcTransportOptions {
 function fromGrpcError(err: grpc.ServiceError, address: string): FlowgateError {
   const code = (err.code ?? Code.Unknown) as Code;
   const msg =
-    code === Code.Unavailable && /connect|ECONNREFUSED|No connection established/i.test(err.details)
+    code === Code.Unavailable &&
+    /ECONNREFUSED|No connection established|Failed to connect to remote host/i.test(err.details)
       ? `cannot reach the Gateway at ${address}: ${err.details}`
       : code === Code.DeadlineExceeded
         ? `the request to ${address} timed out: ${err.details}`
