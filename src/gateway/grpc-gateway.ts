@@ -71,13 +71,22 @@ export class GrpcGateway extends Gateway {
         cb: grpc.sendUnaryData<DataRequest>,
       ) => {
         // A client that goes away (or whose deadline passes) cancels the work still pending.
+        // grpc-js also emits 'cancelled' after a call that was answered: only abort unsettled work
+        // (aborting builds an error with a stack: measurable at thousands of calls per second).
         const abort = new AbortController();
-        call.on('cancelled', () => abort.abort());
+        let settled = false;
+        call.on('cancelled', () => {
+          if (!settled) abort.abort();
+        });
         this.streamer
           .process(call.request, { metadata: forwardable(call.metadata), signal: abort.signal })
           .then(
-            (res) => cb(null, res),
+            (res) => {
+              settled = true;
+              cb(null, res);
+            },
             (err: unknown) => {
+              settled = true;
               if (!call.cancelled) cb(toGrpcStatus(err));
             },
           );
