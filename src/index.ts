@@ -7,7 +7,7 @@
  * import { Flow, Executor, requests, Document, DocumentArray, Client } from 'flowgate';
  * ```
  */
-export const VERSION = '0.1.0';
+export { VERSION } from './core/version.js';
 
 export { Code, FlowgateError, ExecutorError } from './core/errors.js';
 export type { Logger } from './core/logger.js';
@@ -27,6 +27,10 @@ export type { WorkerRuntimeOptions } from './runtime/worker.js';
 export { Gateway } from './gateway/gateway.js';
 export type { GatewayOptions, Protocol } from './gateway/gateway.js';
 export { GatewayStreamer } from './gateway/streamer.js';
+export { FastifyBaseGateway } from './gateway/fastify-base-gateway.js';
+export type { GatewayClass } from './gateway/gateway.js';
+export type { ExecutorStreamer, ExecutorPostOptions } from './gateway/executor-streamer.js';
+export type { StreamDocsOptions } from './gateway/streamer.js';
 export { GatewayRuntime } from './gateway/gateway-runtime.js';
 export type { GatewayConfig } from './gateway/gateway-runtime.js';
 export { HttpGateway } from './gateway/http-gateway.js';

@@ -82,3 +82,13 @@ void test('flowgate flow --help lists the gateway options from the schema', asyn
     assert.ok(out.includes(flag), `${flag} missing from:\n${out}`);
   assert.match(out, /requests in flight per client stream/);
 });
+
+void test('flowgate --version prints the version of package.json', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+  const child = spawn(process.execPath, [...cli, '--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await once(child, 'exit');
+  assert.equal(out.trim(), pkg.version);
+});

@@ -4,7 +4,7 @@ import { serveExecutor, serveFromParent, serveHead } from './serve.js';
 import type { Polling } from '../runtime/head.js';
 import { ping } from './ping.js';
 import { registerExport } from './export.js';
-import { VERSION } from '../index.js';
+import { VERSION } from '../core/version.js';
 import { gatewaySchema } from '../config/schemas.js';
 import { validateGatewaySpec } from '../config/load.js';
 import { Flow } from '../orchestrate/flow.js';
