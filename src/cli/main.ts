@@ -123,7 +123,9 @@ const flowCommand = program
 for (const o of optionsFromSchema(gatewaySchema, ['uses', 'usesWith', 'modules'])) flowCommand.addOption(o);
 flowCommand.action(async (opts: Record<string, unknown> & { uses: string }) => {
   const flow = await Flow.load(opts.uses);
-  flow.configGateway(validateGatewaySpec(optionsFromFlags(gatewaySchema, opts), 'command line'));
+  // `--uses` is the Flow YAML here, not a custom Gateway (which the gateway: section names)
+  const { uses: _flowYaml, ...flags } = optionsFromFlags(gatewaySchema, opts);
+  flow.configGateway(validateGatewaySpec(flags, 'command line'));
   await flow.start();
   const where = flow.protocols.map((p, i) => `${p}://127.0.0.1:${flow.ports[i]}`).join(', ');
   process.stderr.write(`Flow ${opts.uses} is ready on ${where}\n`);

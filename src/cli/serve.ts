@@ -1,4 +1,5 @@
 import { Executor, type ExecutorClass } from '../executor/executor.js';
+import { Gateway, type GatewayClass } from '../gateway/gateway.js';
 import { GatewayRuntime } from '../gateway/gateway-runtime.js';
 import type {
   ExecutorProcessConfig,
@@ -7,7 +8,13 @@ import type {
 } from '../orchestrate/process-config.js';
 import { HeadRuntime } from '../runtime/head.js';
 import { hasParent, receiveConfig, tellParent, watchParent } from '../runtime/ipc.js';
-import { loadExecutorClass, loadExecutorFromUses } from '../runtime/load-executor.js';
+import {
+  loadClass,
+  loadExecutorClass,
+  loadExecutorFromUses,
+  parseClassSpec,
+  type ClassKind,
+} from '../runtime/load-executor.js';
 import { WorkerRuntime } from '../runtime/worker.js';
 
 /** Something that can be stopped on SIGTERM. */
@@ -34,10 +41,10 @@ export function stopOnSignals(runtime: Stoppable): void {
   if (hasParent()) watchParent(stop);
 }
 
-/** True when a base class of `cls` is named Executor but is not this copy's Executor. */
-function extendsOtherCopy(cls: unknown): boolean {
+/** True when a base class of `cls` is named `base` but is not this copy's Executor. */
+function extendsOtherCopy(cls: unknown, base = 'Executor'): boolean {
   for (let p = Object.getPrototypeOf(cls) as unknown; typeof p === 'function'; p = Object.getPrototypeOf(p)) {
-    if ((p as { name?: string }).name === 'Executor') return true;
+    if ((p as { name?: string }).name === base) return true;
   }
   return false;
 }
@@ -85,10 +92,35 @@ export async function serveExecutor(config: ExecutorProcessConfig): Promise<Work
   }
 }
 
-/** Builds and serves the Gateway from a process config; reports its ports to the parent. */
+/** What a custom Gateway class is, for the class loader. */
+const GATEWAY_KIND: ClassKind = {
+  kind: 'Gateway',
+  accepts: (v) => typeof v === 'function' && (v as GatewayClass).prototype instanceof Gateway,
+  registerHint: 'pass it to flow.configGateway({ uses })',
+};
+
+/** Loads the custom Gateway class a process config names. */
+async function loadGatewayClass(ref: NonNullable<GatewayProcessConfig['uses']>): Promise<GatewayClass> {
+  const classRef = 'spec' in ref ? parseClassSpec(ref.spec) : ref;
+  const cls = await loadClass<GatewayClass>(classRef, GATEWAY_KIND);
+  if (!(cls.prototype instanceof Gateway)) {
+    throw new TypeError(
+      extendsOtherCopy(cls, 'Gateway')
+        ? `${cls.name} extends a second copy of flowgate's Gateway: import Gateway from the same flowgate as the Flow, as ESM`
+        : `${cls.name} does not extend Gateway (or FastifyBaseGateway)`,
+    );
+  }
+  return cls;
+}
+
+/**
+ * Builds and serves the Gateway from a process config (loading a custom Gateway class first, if
+ * one is named); reports its ports to the parent.
+ */
 export async function serveGateway(config: GatewayProcessConfig): Promise<GatewayRuntime> {
   try {
-    const runtime = new GatewayRuntime(config);
+    const { uses, ...rest } = config;
+    const runtime = new GatewayRuntime({ ...rest, uses: uses && (await loadGatewayClass(uses)) });
     const ports = await runtime.start();
     stopOnSignals(runtime);
     tellParent({ type: 'ready', ports });

@@ -107,6 +107,7 @@ export class GatewayRuntime {
     const logger = consoleLogger(name);
     const streamer = new GatewayStreamer(new GraphWalker(topology, pool, logger), pool, c.prefetch ?? 1000);
     this.streamer = streamer;
+    GatewayStreamer.setCurrent(streamer);
     const common = {
       name,
       host,

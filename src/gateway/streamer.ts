@@ -169,10 +169,39 @@ export class GatewayStreamer {
 
   /** Waits for floating work, then closes every connection. */
   async close(): Promise<void> {
+    if (currentStreamer === this) currentStreamer = undefined;
     await this.walker.drain();
     this.pool.close();
   }
+
+  /**
+   * The streamer of the Gateway running in this process, for server code that cannot reach its
+   * Gateway instance (the original's `GatewayStreamer.get_streamer()`). Throws FAILED_PRECONDITION
+   * outside a Gateway process (a Flow's Gateway, `flowgate gateway`, or a started GatewayRuntime).
+   *
+   * @example
+   * ```ts
+   * const streamer = GatewayStreamer.getStreamer();
+   * for await (const docs of streamer.streamDocs({ docs, execEndpoint: '/' })) console.log(docs.texts);
+   * ```
+   */
+  static getStreamer(): GatewayStreamer {
+    if (!currentStreamer)
+      throw new FlowgateError(
+        Code.FailedPrecondition,
+        'GatewayStreamer.getStreamer() works only in a running Gateway: call it from code that a Flow (or flowgate gateway) runs in its Gateway process, after the Gateway started',
+      );
+    return currentStreamer;
+  }
+
+  /** Makes `streamer` the one {@link GatewayStreamer.getStreamer} returns (set by GatewayRuntime). */
+  static setCurrent(streamer: GatewayStreamer | undefined): void {
+    currentStreamer = streamer;
+  }
 }
+
+/** The streamer of the Gateway running in this process, if any. */
+let currentStreamer: GatewayStreamer | undefined;
 
 /**
  * `p`'s value, or undefined as soon as `signal` aborts. Nothing long-lived keeps a reference to

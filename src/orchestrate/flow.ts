@@ -7,7 +7,7 @@ import type { ExecutorSpec, FlowSpec } from '../config/schemas.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { ExecutorClass } from '../executor/executor.js';
 import { definingFile } from '../executor/requests.js';
-import type { Protocol } from '../gateway/gateway.js';
+import type { GatewayClass, Protocol } from '../gateway/gateway.js';
 import { GATEWAY_NODE, buildTopology, type TopologyNode } from '../gateway/topology.js';
 import type { JsonObject } from '../proto/struct.js';
 import { isChildProcess, registerClass } from '../runtime/class-registry.js';
@@ -15,6 +15,7 @@ import type { Polling } from '../runtime/head.js';
 import type { Compression } from '../transport/grpc/client.js';
 import { renderFlowchart } from './export/flowchart.js';
 import { spawnRuntime, stopChild, type RunningChild } from './child-process.js';
+import { callerFile, gatewayUsesRef, waitGatewayHealthy } from './custom-gateway.js';
 import type { ExecutorProcessConfig, GatewayProcessConfig, HeadProcessConfig } from './process-config.js';
 
 /** Options of {@link Flow.add}. */
@@ -103,6 +104,17 @@ export interface GatewayConfigOptions {
   >;
   /** HTTP: also serve GraphQL at `/graphql`. */
   exposeGraphqlEndpoint?: boolean;
+  /**
+   * A custom Gateway, served instead of the built-in ones: a {@link Gateway} subclass (defined in,
+   * or imported by, the file that calls `configGateway`, or in `usesModule`) or `'gw.ts:MyGateway'`.
+   * Give `port` and `protocol`: the Flow health-checks the first port (`GET /` = 200, or gRPC
+   * health for `grpc`) before `start()` resolves.
+   */
+  uses?: GatewayClass | string;
+  /** Constructor arguments of the custom Gateway (JSON-safe), next to the injected values. */
+  usesWith?: Record<string, unknown>;
+  /** The file that defines or imports the `uses` class; default: the file calling `configGateway`. */
+  usesModule?: string;
   /** HTTP: the OpenAPI title and description. */
   title?: string;
   /** The largest request or response the Gateway accepts or sends, bytes (default 64 MiB). */
@@ -147,6 +159,8 @@ interface Deployment extends AddOptions {
 export class Flow {
   private readonly deployments: Deployment[] = [];
   private gateway: GatewayConfigOptions = {};
+  /** The file the Gateway process imports to find a custom Gateway class. */
+  private gatewayModule: string | undefined;
   private children: RunningChild[] = [];
   private gatewayChild: RunningChild | undefined;
   /** Every process started and not yet stopped, ready or not: what `close()` must stop. */
@@ -160,6 +174,11 @@ export class Flow {
   /** Configures the Gateway (protocols, ports, timeouts...). */
   configGateway(options: GatewayConfigOptions): this {
     this.gateway = { ...this.gateway, ...options };
+    if (typeof options.uses === 'function') {
+      // The child process imports this file again: there, this call makes the class findable.
+      if (isChildProcess()) registerClass(options.uses as unknown as ExecutorClass);
+      this.gatewayModule = options.usesModule ?? callerFile();
+    } else if (options.usesModule !== undefined) this.gatewayModule = options.usesModule;
     return this;
   }
 
@@ -260,6 +279,7 @@ export class Flow {
       );
     }
     this._protocols = protocols;
+    const gatewayUses = this.gateway.uses ? gatewayUsesRef(this.gateway.uses, this.gatewayModule) : undefined;
     const timeoutMs = this.options.timeoutReady ?? 60_000;
     try {
       const addresses: Record<string, string[]> = {};
@@ -283,6 +303,8 @@ export class Flow {
         retries: this.gateway.retries,
         prefetch: this.gateway.prefetch,
         compression: this.gateway.compression,
+        uses: gatewayUses,
+        usesWith: this.gateway.usesWith,
         gatewayOptions: Object.fromEntries(
           BUILTIN_GATEWAY_OPTIONS.filter((k) => this.gateway[k] !== undefined).map((k) => [
             k,
@@ -298,6 +320,8 @@ export class Flow {
         onSpawn: (p) => this.spawned.add(p),
       });
       this._ports = this.gatewayChild.ports;
+      if (this.gateway.uses)
+        await waitGatewayHealthy(protocols[0]!, config.host!, this._ports[0]!, Math.min(timeoutMs, 5000));
     } catch (err) {
       await this.close();
       throw err;
@@ -454,14 +478,16 @@ export class Flow {
   /** A Flow from a validated {@link FlowSpec}. */
   static fromSpec(spec: FlowSpec): Flow {
     const flow = new Flow({ timeoutReady: spec.with.timeoutReady });
-    const { uses, usesWith, modules, ...gateway } = spec.gateway;
-    if (uses !== undefined || usesWith !== undefined || modules !== undefined) {
+    const { uses, modules, ...gateway } = spec.gateway;
+    const firstModule = [modules ?? []].flat()[0];
+    if (uses !== undefined && (/\.ya?ml$/i.test(uses) || uses.startsWith('docker://')))
       throw new FlowgateError(
         Code.Unimplemented,
-        'a custom Gateway (gateway.uses) cannot be loaded from YAML yet: configure it in code with configGateway({ uses })',
+        `gateway.uses '${uses}': a Gateway YAML file or docker image cannot be used yet; name a class ('gw.ts:MyGateway', or uses: MyGateway with modules: gw.ts)`,
       );
-    }
-    flow.configGateway(gateway);
+    // `uses: MyGateway` with `modules: gw.ts` names a class in that module
+    const gwUses = uses !== undefined && firstModule && /^\w+$/.test(uses) ? `${firstModule}:${uses}` : uses;
+    flow.configGateway(gwUses === undefined ? gateway : { ...gateway, uses: gwUses });
     for (const e of spec.executors) {
       const { modules: mods, env, uses: u, ...rest } = e;
       const first = [mods ?? []].flat()[0];
@@ -495,7 +521,30 @@ export class Flow {
     });
     const withSpec =
       this.options.timeoutReady === undefined ? {} : { timeoutReady: this.options.timeoutReady };
-    return { jtype: 'Flow', with: withSpec, gateway: { ...this.gateway }, executors };
+    const { uses: gwUses, usesModule: _usesModule, ...gateway } = this.gateway;
+    if (typeof gwUses === 'function') {
+      const file = this.gatewayModule;
+      if (!file)
+        throw new FlowgateError(
+          Code.InvalidArgument,
+          `cannot tell which file defines the Gateway ${gwUses.name}, so it cannot be saved`,
+        );
+      return {
+        jtype: 'Flow',
+        with: withSpec,
+        gateway: {
+          ...gateway,
+          uses: `${file.startsWith('file:') ? fileURLToPath(file) : file}:${gwUses.name}`,
+        },
+        executors,
+      };
+    }
+    return {
+      jtype: 'Flow',
+      with: withSpec,
+      gateway: gwUses === undefined ? gateway : { ...gateway, uses: gwUses },
+      executors,
+    };
   }
 
   /** The Executor a deployment follows by default (the last non-floating one before it). */

@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../gateway/gateway-runtime.js';
 import type { HeadRuntimeOptions } from '../runtime/head.js';
+import type { GatewayUsesRef } from './custom-gateway.js';
 
 /** What a Flow sends an Executor process over IPC. */
 export interface ExecutorProcessConfig {
@@ -13,8 +14,13 @@ export interface ExecutorProcessConfig {
   port: number;
 }
 
-/** What a Flow sends the Gateway process over IPC (a JSON-safe GatewayConfig). */
-export type GatewayProcessConfig = Omit<GatewayConfig, 'uses' | 'credentials'>;
+/**
+ * What a Flow sends the Gateway process over IPC (a JSON-safe GatewayConfig). A custom Gateway
+ * class travels as the module that defines or imports it and its name, or as a `uses` string.
+ */
+export type GatewayProcessConfig = Omit<GatewayConfig, 'uses' | 'credentials'> & {
+  uses?: GatewayUsesRef;
+};
 
 /** What a Flow sends the head of a sharded deployment over IPC (a JSON-safe HeadRuntimeOptions). */
 export type HeadProcessConfig = Omit<HeadRuntimeOptions, 'logger'>;

@@ -35,6 +35,22 @@ function toUrl(module: string, base = process.cwd()): string {
   return pathToFileURL(isAbsolute(module) ? module : resolve(base, module)).href;
 }
 
+/** What {@link loadClass} looks for: which values are classes of the wanted kind. */
+export interface ClassKind {
+  /** `Executor`, `Gateway`: used in error messages. */
+  kind: string;
+  /** True for a class of that kind (used when the module is searched without a class name). */
+  accepts: (value: unknown) => boolean;
+  /** How a class that is not exported can still be found, e.g. `pass it to flow.add({ uses })`. */
+  registerHint: string;
+}
+
+const EXECUTOR_KIND: ClassKind = {
+  kind: 'Executor',
+  accepts: (v) => typeof v === 'function' && (v as ExecutorClass).prototype instanceof Executor,
+  registerHint: 'pass it to flow.add({ uses })',
+};
+
 /**
  * Loads an Executor class from a module. The module may still be evaluating (a script that defines
  * the class and then awaits `flow.start()` never finishes evaluating in a child), so a class that
@@ -46,10 +62,25 @@ function toUrl(module: string, base = process.cwd()): string {
  * ```
  */
 export async function loadExecutorClass(ref: ExecutorRef, timeoutMs = 30_000): Promise<ExecutorClass> {
+  return loadClass<ExecutorClass>(ref, EXECUTOR_KIND, timeoutMs);
+}
+
+/**
+ * Loads a class of any kind (an Executor, a custom Gateway) from a module, as
+ * {@link loadExecutorClass} does: an export of that name, or a class of that name that the module
+ * registers while it evaluates (`registerClass`), whichever comes first. Without a class name: the
+ * default export, or the one exported class that `kind.accepts`.
+ *
+ * @example
+ * ```ts
+ * const cls = await loadClass<GatewayClass>({ module: 'gw.ts', className: 'MyGateway' }, gatewayKind);
+ * ```
+ */
+export async function loadClass<T>(ref: ExecutorRef, kind: ClassKind, timeoutMs = 30_000): Promise<T> {
   const url = toUrl(ref.module);
   await ensureTypeScriptLoader(url);
-  const importing = import(url).then((mod: Record<string, unknown>) => pickClass(mod, ref, url));
-  if (!ref.className) return importing;
+  const importing = import(url).then((mod: Record<string, unknown>) => pickClass(mod, ref, url, kind));
+  if (!ref.className) return importing as Promise<T>;
   const registered = whenRegistered(ref.className);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -58,7 +89,7 @@ export async function loadExecutorClass(ref: ExecutorRef, timeoutMs = 30_000): P
         reject(
           new FlowgateError(
             Code.NotFound,
-            `class ${ref.className} was not found in ${url} within ${timeoutMs} ms: export it, or pass it to flow.add({ uses })`,
+            `class ${ref.className} was not found in ${url} within ${timeoutMs} ms: export it, or ${kind.registerHint}`,
           ),
         ),
       timeoutMs,
@@ -66,34 +97,36 @@ export async function loadExecutorClass(ref: ExecutorRef, timeoutMs = 30_000): P
     timer.unref();
   });
   try {
-    return await Promise.race([importing, registered, timeout]);
+    return (await Promise.race([importing, registered, timeout])) as T;
   } finally {
     clearTimeout(timer);
   }
 }
 
-function pickClass(mod: Record<string, unknown>, ref: ExecutorRef, url: string): ExecutorClass {
+function pickClass(mod: Record<string, unknown>, ref: ExecutorRef, url: string, kind: ClassKind): unknown {
   if (ref.className) {
     const cls = mod[ref.className] ?? registeredClass(ref.className);
-    if (typeof cls === 'function') return cls as ExecutorClass;
+    if (typeof cls === 'function') return cls;
     throw new FlowgateError(
       Code.NotFound,
-      `module ${url} has no export named ${ref.className}: export the class, or pass it to flow.add({ uses })`,
+      `module ${url} has no export named ${ref.className}: export the class, or ${kind.registerHint}`,
     );
   }
-  const classes = Object.values(mod).filter(
-    (v): v is ExecutorClass => typeof v === 'function' && v.prototype instanceof Executor,
-  );
-  const def = mod.default;
-  if (typeof def === 'function' && (def as ExecutorClass).prototype instanceof Executor)
-    return def as ExecutorClass;
-  if (classes.length === 1) return classes[0]!;
+  if (kind.accepts(mod.default)) return mod.default;
+  const classes = Object.values(mod).filter((v) => kind.accepts(v)) as { name: string }[];
+  if (classes.length === 1) return classes[0];
   throw new FlowgateError(
     Code.InvalidArgument,
     classes.length === 0
-      ? `module ${url} exports no Executor class`
-      : `module ${url} exports several Executors (${classes.map((c) => c.name).join(', ')}): name one`,
+      ? `module ${url} exports no ${kind.kind} class`
+      : `module ${url} exports several ${kind.kind}s (${classes.map((c) => c.name).join(', ')}): name one`,
   );
+}
+
+/** A `uses` string naming a class in a module: `file.ts:ClassName`, or just `file.ts`. */
+export function parseClassSpec(uses: string): ExecutorRef {
+  const m = /^(.*\.[cm]?[jt]sx?):(\w+)$/.exec(uses);
+  return m ? { module: m[1]!, className: m[2]! } : { module: uses };
 }
 
 /**
@@ -103,9 +136,7 @@ function pickClass(mod: Record<string, unknown>, ref: ExecutorRef, url: string):
  */
 export async function loadExecutorFromUses(uses: string): Promise<LoadedExecutor> {
   if (/\.ya?ml$/i.test(uses)) return loadExecutorYaml(uses);
-  const m = /^(.*\.[cm]?[jt]sx?):(\w+)$/.exec(uses);
-  const ref: ExecutorRef = m ? { module: m[1]!, className: m[2]! } : { module: uses };
-  return { cls: await loadExecutorClass(ref), usesWith: {}, metas: {} };
+  return { cls: await loadExecutorClass(parseClassSpec(uses)), usesWith: {}, metas: {} };
 }
 
 async function loadExecutorYaml(path: string): Promise<LoadedExecutor> {

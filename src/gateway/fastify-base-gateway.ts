@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import { Code, FlowgateError } from '../core/errors.js';
+import { Gateway } from './gateway.js';
+import { registerInfoRoutes } from './http/info-routes.js';
+
+/**
+ * The base class of a custom Gateway built on a Fastify app (the original's `FastAPIBaseGateway`).
+ * Implement only the `app` getter, returning a new Fastify instance with your routes: this class
+ * adds the `GET /` health check the Flow and `flowgate ping` rely on (a `GET /` of your own is kept,
+ * with a warning), listens on `this.host` / `this.port`, serves until `shutdown()`, and then waits
+ * for the requests in flight.
+ *
+ * @example
+ * ```ts
+ * class MyGateway extends FastifyBaseGateway {
+ *   get app() {
+ *     const app = Fastify();
+ *     app.get<{ Querystring: { text: string } }>('/endpoint', async (req) => {
+ *       let result: string | undefined;
+ *       for await (const docs of this.streamer.streamDocs({ docs: new DocumentArray([{ text: req.query.text }]), execEndpoint: '/' }))
+ *         result = docs[0]?.text;
+ *       return { result };
+ *     });
+ *     return app;
+ *   }
+ * }
+ * ```
+ */
+export abstract class FastifyBaseGateway extends Gateway {
+  /** The Fastify app to serve: build a new one on each call (it is read once, by `setupServer`). */
+  abstract get app(): FastifyInstance;
+
+  private server: FastifyInstance | undefined;
+  private stopped: (() => void) | undefined;
+  private closed = false;
+
+  override async setupServer(): Promise<void> {
+    const app = this.app;
+    if (app.hasRoute({ method: 'GET', url: '/' }))
+      this.logger.warn('the custom Gateway already serves GET /: keeping it as the health check');
+    registerInfoRoutes(app, { streamer: this.streamer, noDebugEndpoints: true });
+    await app.ready();
+    this.server = app;
+  }
+
+  override async runServer(): Promise<void> {
+    if (!this.server)
+      throw new FlowgateError(Code.FailedPrecondition, 'setupServer() must run before runServer()');
+    await this.server.listen({ host: this.host, port: this.port });
+    const addr = this.server.server.address();
+    if (typeof addr === 'object' && addr) this.port = addr.port;
+    this.logger.debug('custom Gateway listening', { host: this.host, port: this.port });
+    if (this.closed) return;
+    await new Promise<void>((r) => (this.stopped = r));
+  }
+
+  override async shutdown(): Promise<void> {
+    this.closed = true;
+    await this.server?.close();
+    this.stopped?.();
+  }
+}

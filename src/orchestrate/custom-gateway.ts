@@ -1,0 +1,95 @@
+import { Code, FlowgateError } from '../core/errors.js';
+import type { GatewayClass, Protocol } from '../gateway/gateway.js';
+import { checkHealth, createJinaClient } from '../transport/grpc/client.js';
+
+/**
+ * How a Flow hands a custom Gateway class to its Gateway process. A class cannot cross IPC, so the
+ * child gets `{ module, className }` and imports the module again, as for Executors. A Gateway
+ * class has no `@requests` decorator to tell its file, so the module is the file that called
+ * `configGateway({ uses })` (found from the call stack, like `@requests` finds its file), unless
+ * `usesModule` names it. That file either defines the class or imports it: in the child, the
+ * module's own `configGateway` call registers the class by name before the Flow's `start()`
+ * (which never resolves there), so the class need not even be exported.
+ */
+
+/** flowgate's own source folders (`src/` and `dist/`), whose frames are never the caller. */
+const OWN_DIRS = (() => {
+  const root = new URL('../../', import.meta.url).href;
+  return [`${root}src/`, `${root}dist/`];
+})();
+
+/** The file URL of the first stack frame outside flowgate: the user's code that called us. */
+export function callerFile(): string | undefined {
+  const stack = new Error().stack?.split('\n') ?? [];
+  for (const line of stack.slice(1)) {
+    const m = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/.exec(line);
+    const file = m?.[1];
+    if (!file) continue;
+    const url = file.startsWith('file://') ? file : `file://${file}`;
+    if (OWN_DIRS.some((d) => url.startsWith(d)) && !url.endsWith('.test.ts')) continue;
+    if (/node_modules[\\/](tsx|esbuild)[\\/]/.test(file)) continue;
+    return url;
+  }
+  return undefined;
+}
+
+/** Where the Gateway process finds the custom class: a module and class name, or a `uses` string. */
+export type GatewayUsesRef = { module: string; className: string } | { spec: string };
+
+/** The reference sent to the Gateway process for `uses` (a class or a `file.ts:Class` string). */
+export function gatewayUsesRef(uses: GatewayClass | string, module: string | undefined): GatewayUsesRef {
+  if (typeof uses === 'string') return { spec: uses };
+  if (!module)
+    throw new FlowgateError(
+      Code.InvalidArgument,
+      `cannot tell which file defines the Gateway ${uses.name}: pass configGateway({ usesModule: 'file.ts' }) or uses: 'file.ts:${uses.name}'`,
+    );
+  return { module, className: uses.name };
+}
+
+/** One health check of a Gateway port: gRPC health for grpc, `GET /` = 200 for the others. */
+export async function gatewayHealthy(protocol: Protocol, host: string, port: number): Promise<boolean> {
+  const address = `${host}:${port}`;
+  if (protocol === 'grpc') {
+    const client = createJinaClient(address);
+    try {
+      return await checkHealth(client, 1000);
+    } finally {
+      client.close();
+    }
+  }
+  try {
+    const res = await fetch(`http://${address}/`, { signal: AbortSignal.timeout(1000) });
+    await res.body?.cancel();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until a custom Gateway's first port passes its health check (only the first port is
+ * checked, as in the original), or fails with what the Gateway must implement.
+ */
+export async function waitGatewayHealthy(
+  protocol: Protocol,
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<void> {
+  const checkHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await gatewayHealthy(protocol, checkHost, port)) return;
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const duty =
+    protocol === 'grpc'
+      ? 'register the grpc.health.v1 Health service on its gRPC server'
+      : 'answer GET / with status 200 (FastifyBaseGateway does so for you)';
+  throw new FlowgateError(
+    Code.Unavailable,
+    `the custom Gateway on ${protocol} port ${port} failed its health check for ${timeoutMs} ms: a custom Gateway must ${duty}`,
+  );
+}
