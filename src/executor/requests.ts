@@ -113,8 +113,11 @@ const OWN_DIRS = (() => {
   return [`${root}src/`, `${root}dist/`];
 })();
 
-/** The first stack frame outside flowgate itself: where `@requests()` was written. */
-function callerFile(): string | undefined {
+/**
+ * The file URL of the first stack frame outside flowgate itself: where `@requests()` was written,
+ * or the user's code that called `configGateway({ uses })`.
+ */
+export function callerFile(): string | undefined {
   const stack = new Error().stack?.split('\n') ?? [];
   for (const line of stack.slice(1)) {
     const m = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/.exec(line);

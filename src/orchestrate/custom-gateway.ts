@@ -12,27 +12,6 @@ import { checkHealth, createJinaClient } from '../transport/grpc/client.js';
  * (which never resolves there), so the class need not even be exported.
  */
 
-/** flowgate's own source folders (`src/` and `dist/`), whose frames are never the caller. */
-const OWN_DIRS = (() => {
-  const root = new URL('../../', import.meta.url).href;
-  return [`${root}src/`, `${root}dist/`];
-})();
-
-/** The file URL of the first stack frame outside flowgate: the user's code that called us. */
-export function callerFile(): string | undefined {
-  const stack = new Error().stack?.split('\n') ?? [];
-  for (const line of stack.slice(1)) {
-    const m = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/.exec(line);
-    const file = m?.[1];
-    if (!file) continue;
-    const url = file.startsWith('file://') ? file : `file://${file}`;
-    if (OWN_DIRS.some((d) => url.startsWith(d)) && !url.endsWith('.test.ts')) continue;
-    if (/node_modules[\\/](tsx|esbuild)[\\/]/.test(file)) continue;
-    return url;
-  }
-  return undefined;
-}
-
 /** Where the Gateway process finds the custom class: a module and class name, or a `uses` string. */
 export type GatewayUsesRef = { module: string; className: string } | { spec: string };
 

@@ -6,7 +6,7 @@ import { loadFlowSpec, stringifyFlowSpec } from '../config/load.js';
 import type { ExecutorSpec, FlowSpec } from '../config/schemas.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { ExecutorClass } from '../executor/executor.js';
-import { definingFile } from '../executor/requests.js';
+import { callerFile, definingFile } from '../executor/requests.js';
 import type { GatewayClass, Protocol } from '../gateway/gateway.js';
 import { GATEWAY_NODE, buildTopology, type TopologyNode } from '../gateway/topology.js';
 import type { JsonObject } from '../proto/struct.js';
@@ -15,7 +15,7 @@ import type { Polling } from '../runtime/head.js';
 import type { Compression } from '../transport/grpc/client.js';
 import { renderFlowchart } from './export/flowchart.js';
 import { spawnRuntime, stopChild, type RunningChild } from './child-process.js';
-import { callerFile, gatewayUsesRef, waitGatewayHealthy } from './custom-gateway.js';
+import { gatewayUsesRef, waitGatewayHealthy } from './custom-gateway.js';
 import type { ExecutorProcessConfig, GatewayProcessConfig, HeadProcessConfig } from './process-config.js';
 
 /** Options of {@link Flow.add}. */
