@@ -1,21 +1,12 @@
 import { setMaxListeners } from 'node:events';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
 import { DRY_RUN_ENDPOINT } from '../executor/requests.js';
 import type { DataRequest } from '../proto/request.js';
-import type { jina } from '../proto/wire.js';
 import type { Compression } from '../transport/grpc/client.js';
 import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/server.js';
-import {
-  JinaDataRequestRPCService,
-  JinaDiscoverEndpointsRPCService,
-  JinaInfoRPCService,
-  JinaRPCService,
-  JinaSingleDataRequestRPCService,
-  ServiceNames,
-} from '../transport/grpc/services.js';
-import { environmentInfo } from './info.js';
+import { addRuntimeServices } from './runtime-services.js';
 import { concatRequests, reduceRequests } from './reduce.js';
 import { ReplicaSet } from './replica-set.js';
 
@@ -177,45 +168,16 @@ export class HeadRuntime {
 
   /** Registers the services, binds, and resolves to the bound port. */
   async start(): Promise<number> {
-    const { server, serviceNames } = this.server;
-    const unaryHandler =
-      (toParts: (req: DataRequest | DataRequest[]) => DataRequest[]) =>
-      (
-        call: grpc.ServerUnaryCall<DataRequest | DataRequest[], DataRequest>,
-        cb: grpc.sendUnaryData<DataRequest>,
-      ) => {
+    addRuntimeServices(this.server, {
+      handle: (parts, call) => {
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());
-        this.handle(toParts(call.request), abort.signal).then(
-          (res) => cb(null, res, res.isError ? errorTrailer() : undefined),
-          (err: unknown) => cb(this.grpcStatus(err)),
-        );
-      };
-    server.addService(JinaSingleDataRequestRPCService, {
-      process_single_data: unaryHandler((r) => [r as DataRequest]),
-    });
-    server.addService(JinaDataRequestRPCService, { process_data: unaryHandler((r) => r as DataRequest[]) });
-    server.addService(JinaRPCService, {
-      Call: (call: grpc.ServerDuplexStream<DataRequest, DataRequest>) => this.serveStream(call),
-    });
-    server.addService(JinaDiscoverEndpointsRPCService, {
-      endpoint_discovery: (_call: unknown, cb: grpc.sendUnaryData<jina.IEndpointsProto>) => {
-        this.endpoints().then(
-          (endpoints) => cb(null, { endpoints, writeEndpoints: [] }),
-          (err: unknown) => cb(this.grpcStatus(err)),
-        );
+        return this.handle(parts, abort.signal);
       },
+      toStatus: (err) => this.grpcStatus(err),
+      serveStream: (call) => this.serveStream(call),
+      endpoints: () => this.endpoints(),
     });
-    server.addService(JinaInfoRPCService, {
-      _status: (_call: unknown, cb: grpc.sendUnaryData<jina.IJinaInfoProto>) => cb(null, environmentInfo()),
-    });
-    serviceNames.push(
-      ServiceNames.JinaRPC,
-      ServiceNames.JinaSingleDataRequestRPC,
-      ServiceNames.JinaDataRequestRPC,
-      ServiceNames.JinaDiscoverEndpointsRPC,
-      ServiceNames.JinaInfoRPC,
-    );
     this.port = await this.server.listen(this.options.host ?? '127.0.0.1', this.options.port ?? 0);
     return this.port;
   }
@@ -276,10 +238,4 @@ export class HeadRuntime {
 function asNetworkError(err: unknown): FlowgateError {
   if (err instanceof FlowgateError) return err;
   return new FlowgateError(Code.Internal, (err as Error)?.message ?? String(err), { cause: err });
-}
-
-function errorTrailer(): grpc.Metadata {
-  const md = new grpc.Metadata();
-  md.set('is-error', 'true');
-  return md;
 }

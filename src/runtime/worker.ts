@@ -2,17 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Executor } from '../executor/executor.js';
 import { ExecutorHandler } from '../executor/handler.js';
 import type { DataRequest } from '../proto/request.js';
-import type { jina } from '../proto/wire.js';
 import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/server.js';
-import {
-  JinaDataRequestRPCService,
-  JinaDiscoverEndpointsRPCService,
-  JinaInfoRPCService,
-  JinaRPCService,
-  JinaSingleDataRequestRPCService,
-  ServiceNames,
-} from '../transport/grpc/services.js';
-import { environmentInfo } from './info.js';
+import { addRuntimeServices } from './runtime-services.js';
 
 /** Options of {@link WorkerRuntime}. */
 export interface WorkerRuntimeOptions {
@@ -29,12 +20,6 @@ export interface WorkerRuntimeOptions {
   /** Metadata keys forwarded to Executors as `metadata`. */
   forwardMetadata?: string[];
 }
-
-const ERROR_TRAILER = (): grpc.Metadata => {
-  const md = new grpc.Metadata();
-  md.set('is-error', 'true');
-  return md;
-};
 
 /**
  * Serves one Executor over gRPC: `JinaRPC/Call`, `process_single_data`, `process_data`,
@@ -68,47 +53,12 @@ export class WorkerRuntime {
 
   /** Registers the services, binds, and resolves to the bound port. */
   async start(): Promise<number> {
-    const { server, serviceNames } = this.grpcServer;
-    server.addService(JinaSingleDataRequestRPCService, {
-      process_single_data: (
-        call: grpc.ServerUnaryCall<DataRequest, DataRequest>,
-        cb: grpc.sendUnaryData<DataRequest>,
-      ) => {
-        this.run([call.request], call.metadata).then(
-          (res) => cb(null, res, res.isError ? ERROR_TRAILER() : undefined),
-          (err: Error) => cb({ code: grpc.status.INTERNAL, details: err.message }),
-        );
-      },
+    addRuntimeServices(this.grpcServer, {
+      handle: (parts, call) => this.run(parts, call.metadata),
+      toStatus: (err) => ({ code: grpc.status.INTERNAL, details: (err as Error)?.message ?? String(err) }),
+      serveStream: (call) => this.serveStream(call),
+      endpoints: () => this.handler.endpoints,
     });
-    server.addService(JinaDataRequestRPCService, {
-      process_data: (
-        call: grpc.ServerUnaryCall<DataRequest[], DataRequest>,
-        cb: grpc.sendUnaryData<DataRequest>,
-      ) => {
-        this.run(call.request, call.metadata).then(
-          (res) => cb(null, res, res.isError ? ERROR_TRAILER() : undefined),
-          (err: Error) => cb({ code: grpc.status.INTERNAL, details: err.message }),
-        );
-      },
-    });
-    server.addService(JinaRPCService, {
-      Call: (call: grpc.ServerDuplexStream<DataRequest, DataRequest>) => this.serveStream(call),
-    });
-    server.addService(JinaDiscoverEndpointsRPCService, {
-      endpoint_discovery: (_call: unknown, cb: grpc.sendUnaryData<jina.IEndpointsProto>) => {
-        cb(null, { endpoints: this.handler.endpoints, writeEndpoints: [] });
-      },
-    });
-    server.addService(JinaInfoRPCService, {
-      _status: (_call: unknown, cb: grpc.sendUnaryData<jina.IJinaInfoProto>) => cb(null, environmentInfo()),
-    });
-    serviceNames.push(
-      ServiceNames.JinaRPC,
-      ServiceNames.JinaSingleDataRequestRPC,
-      ServiceNames.JinaDataRequestRPC,
-      ServiceNames.JinaDiscoverEndpointsRPC,
-      ServiceNames.JinaInfoRPC,
-    );
     this.port = await this.grpcServer.listen(this.options.host ?? '127.0.0.1', this.options.port ?? 0);
     return this.port;
   }
