@@ -1,5 +1,5 @@
 import { Code, FlowgateError, type ExecutorError } from '../core/errors.js';
-import { Document, DocumentArray, encodeDocs, type DocumentInit } from '../document/index.js';
+import { Document, DocumentArray, batchDocs, encodeDocs, type DocumentInit } from '../document/index.js';
 import { executorErrorOf } from '../gateway/streamer.js';
 import { DataRequest, StatusCode } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
@@ -263,29 +263,18 @@ async function* toRequests(
   inputs: PostInputs | undefined,
   options: PostOptions & { requestSize: number },
 ): AsyncGenerator<DataRequest> {
-  const make = (docs: DocumentArray) =>
-    DataRequest.create({
+  const source: AsyncIterable<Document | DocumentInit> | Iterable<Document | DocumentInit> =
+    inputs === undefined
+      ? []
+      : inputs instanceof Document || (!isIterable(inputs) && !isAsyncIterable(inputs))
+        ? [inputs]
+        : (inputs as AsyncIterable<Document | DocumentInit> | Iterable<Document | DocumentInit>);
+  for await (const docs of batchDocs(source, options.requestSize <= 0 ? Infinity : options.requestSize)) {
+    yield DataRequest.create({
       endpoint: on,
       targetExecutor: options.targetExecutor,
       parameters: options.parameters,
       docsBytes: encodeDocs(docs),
     });
-  const size = options.requestSize <= 0 ? Infinity : options.requestSize;
-  let batch = new DocumentArray();
-  let sent = 0;
-  const source: AsyncIterable<unknown> | Iterable<unknown> =
-    inputs === undefined
-      ? []
-      : inputs instanceof Document || (!isIterable(inputs) && !isAsyncIterable(inputs))
-        ? [inputs]
-        : inputs;
-  for await (const item of source as AsyncIterable<Document | DocumentInit>) {
-    batch.push(item instanceof Document ? item : new Document(item));
-    if (batch.length >= size) {
-      yield make(batch);
-      sent++;
-      batch = new DocumentArray();
-    }
   }
-  if (batch.length > 0 || sent === 0) yield make(batch);
 }

@@ -12,6 +12,7 @@
 export { Document, newDocumentId, toNdArray } from './document.js';
 export type { DocumentInit, NamedScore, NdArrayLike } from './document.js';
 export { DocumentArray } from './document-array.js';
+export { batchDocs } from './batch.js';
 export { NdArray } from './ndarray.js';
 export type { NdArrayFromOptions, NdValue, NestedNumbers } from './ndarray.js';
 export { isDType, numpyDTypeStr, parseDType } from './dtype.js';

@@ -2,7 +2,8 @@ import { setMaxListeners } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import { AsyncQueue } from '../core/async-queue.js';
 import { Code, ExecutorError, FlowgateError } from '../core/errors.js';
-import { DocumentArray, decodeDocs, encodeDocs, type Document } from '../document/index.js';
+import type { DocumentArray } from '../document/index.js';
+import { batchDocs, decodeDocs, encodeDocs, type Document } from '../document/index.js';
 import { DataRequest } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
 import type { ConnectionPool } from './connection-pool.js';
@@ -242,22 +243,12 @@ export function executorErrorOf(res: DataRequest): ExecutorError | undefined {
 
 async function* batchRequests(options: StreamDocsOptions): AsyncGenerator<DataRequest> {
   const size = options.requestSize && options.requestSize > 0 ? options.requestSize : 100;
-  let batch = new DocumentArray();
-  const make = (docs: DocumentArray) =>
-    DataRequest.create({
+  for await (const docs of batchDocs(options.docs, size)) {
+    yield DataRequest.create({
       endpoint: options.execEndpoint ?? '/',
       targetExecutor: options.targetExecutor,
       parameters: options.parameters,
       docsBytes: encodeDocs(docs),
     });
-  let sent = 0;
-  for (const d of options.docs) {
-    batch.push(d);
-    if (batch.length >= size) {
-      yield make(batch);
-      sent++;
-      batch = new DocumentArray();
-    }
   }
-  if (batch.length > 0 || sent === 0) yield make(batch);
 }
