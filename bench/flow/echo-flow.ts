@@ -4,9 +4,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Protocol } from '../../src/index.js';
-import { api } from '../api.js';
+import { api, apiSource } from '../api.js';
 
-const EXECUTOR = `${fileURLToPath(new URL('./echo-executor.ts', import.meta.url))}:EchoExecutor`;
+// In dist mode the Executor is plain JavaScript, as in a compiled application (see echo-executor.mjs).
+const EXECUTOR_FILE = apiSource === 'dist' ? './echo-executor.mjs' : './echo-executor.ts';
+const EXECUTOR = `${fileURLToPath(new URL(EXECUTOR_FILE, import.meta.url))}:EchoExecutor`;
 
 /** A started Flow and what the benchmark watches of it. */
 export interface RunningFlow {

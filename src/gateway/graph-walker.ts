@@ -9,7 +9,9 @@ import type { DataRequest } from '../proto/request.js';
 import { StatusCode } from '../proto/request.js';
 import { isJsonObject, type JsonObject } from '../proto/struct.js';
 import type { jina } from '../proto/wire.js';
+import { RequestTrace } from '../runtime/observability.js';
 import { reduceRequests } from '../runtime/reduce.js';
+import type { RuntimeTracing } from '../runtime/tracing.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { GATEWAY_NODE, type Topology, type TopologyNode } from './topology.js';
 
@@ -37,6 +39,8 @@ interface Walk {
   routes: Map<string, jina.IRouteProto>;
   results: Record<string, JsonObject>;
   metadata: grpc.Metadata | undefined;
+  /** With tracing: the request's span; each Executor call gets a child span and its `traceparent`. */
+  trace: RequestTrace | undefined;
 }
 
 /** The output of a node, tagged with the node's name (for `docsMap` downstream). */
@@ -54,73 +58,108 @@ interface Part {
  */
 export class GraphWalker {
   private readonly background = new Set<Promise<unknown>>();
+  /** The graph is one chain (the common case): walked with a loop, see {@link isChain}. */
+  private readonly chain: boolean;
+  /** The nodes the response waits for, in graph order. */
+  private readonly foreground: TopologyNode[];
 
   constructor(
     private readonly topology: Topology,
     private readonly pool: ConnectionPool,
     private readonly logger: Logger = consoleLogger('gateway'),
-  ) {}
+    private readonly tracing?: RuntimeTracing,
+  ) {
+    this.chain = isChain(topology);
+    this.foreground = topology.nodes.filter((n) => !topology.background.has(n.name));
+  }
 
   /** Routes one request and resolves to the response (Executor errors are inside its status). */
   async process(request: DataRequest, options: WalkOptions = {}): Promise<DataRequest> {
     const gatewayRoute: jina.IRouteProto = { executor: GATEWAY_NODE, startTime: nowTimestamp() };
-    const inputParameters = request.parameters;
     const pattern = request.targetExecutor;
     const walk: Walk = {
-      target: pattern ? new RegExp(`^(?:${pattern})`) : undefined,
+      target: pattern ? targetRegExp(pattern) : undefined,
       endpoint: request.endpoint,
       routes: new Map(),
       results: {},
       metadata: options.metadata,
+      trace: this.tracing
+        ? new RequestTrace(this.tracing, `gateway ${request.endpoint}`, options.metadata, {
+            'flowgate.endpoint': request.endpoint,
+            'flowgate.request_id': request.requestId,
+          })
+        : undefined,
     };
-    // Cancel the rest of the walk when it fails or the caller gives up.
-    const abort = new AbortController();
-    const onCallerAbort = () => abort.abort();
-    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    // Cancel the rest of the walk when it fails or the caller gives up. A chain needs no controller
+    // of its own: a failed node stops it, and the caller's signal reaches every call.
+    const abort = this.chain ? undefined : new AbortController();
+    const onCallerAbort = () => abort?.abort();
+    if (abort) options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     const originalIds = this.topology.conditions.size > 0 ? decodeDocs(request.docsBytes).ids : undefined;
-    // Executors never see the pattern: the Gateway has applied it. (A copy of the header only.)
+    // Executors never see the pattern: the Gateway has applied it. (A copy of the header only;
+    // undefined rather than `delete`, which would slow every later access to the header.)
     const outgoing = request.withRequestId(request.requestId);
-    delete outgoing.header.targetExecutor;
+    if (outgoing.header.targetExecutor != null) outgoing.header.targetExecutor = undefined;
 
     let response: DataRequest;
     try {
       if (options.signal?.aborted) throw cancelledError();
-      const done = new Map<string, Promise<Part>>();
-      const origin: Promise<Part> = Promise.resolve({ from: GATEWAY_NODE, request: outgoing });
-      for (const node of this.topology.nodes) {
-        const inBackground = this.topology.background.has(node.name);
-        const upstream = node.needs.map((n) => (n === GATEWAY_NODE ? origin : done.get(n)!));
-        const p = Promise.all(upstream).then((parts) =>
-          this.runNode(node, parts, walk, inBackground ? undefined : abort.signal),
-        );
-        done.set(node.name, p);
-        if (inBackground) this.track(p, node.name);
+      if (!abort) {
+        let part: Part = { from: GATEWAY_NODE, request: outgoing };
+        for (const node of this.topology.nodes) part = await this.runNode(node, [part], walk, options.signal);
+        response = part.request.withRequestId(part.request.requestId);
+      } else {
+        response = await this.walkGraph(outgoing, walk, abort.signal);
       }
-      const output = this.topology.output;
-      const result = output === undefined ? outgoing : (await done.get(output)!).request;
-      // A copy to fill in: the same object may still be on its way to a background node.
-      response = result.withRequestId(result.requestId);
     } catch (err) {
-      abort.abort();
-      throw options.signal?.aborted ? cancelledError() : err;
+      abort?.abort();
+      const failure = options.signal?.aborted ? cancelledError() : err;
+      this.logFailure(request, gatewayRoute, failure);
+      walk.trace?.end(failure);
+      throw failure;
     } finally {
-      options.signal?.removeEventListener('abort', onCallerAbort);
+      if (abort) options.signal?.removeEventListener('abort', onCallerAbort);
     }
     if (originalIds) response = inOriginalOrder(response, originalIds);
     gatewayRoute.endTime = nowTimestamp();
+    if (response.isError) this.logFailure(request, gatewayRoute, response.status);
+    walk.trace?.end(response.isError ? (response.status?.description ?? 'error') : undefined);
     // Routes in graph order; background nodes are not part of this response.
-    const called = this.topology.nodes
-      .filter((n) => !this.topology.background.has(n.name))
-      .map((n) => walk.routes.get(n.name))
-      .filter((r) => r !== undefined);
-    response.routes = [gatewayRoute, ...called];
-    const params: JsonObject = { ...inputParameters };
-    if (Object.keys(walk.results).length > 0) {
+    const routes = [gatewayRoute];
+    for (const n of this.foreground) {
+      const r = walk.routes.get(n.name);
+      if (r !== undefined) routes.push(r);
+    }
+    response.routes = routes;
+    if (Object.keys(walk.results).length === 0) {
+      // The request's parameters, still encoded unless someone read them: nothing to decode.
+      response.copyParameters(request);
+    } else {
+      const params: JsonObject = { ...request.parameters };
       const prior = params[RESULTS_KEY];
       params[RESULTS_KEY] = { ...(isJsonObject(prior) ? prior : {}), ...walk.results };
+      response.parameters = params;
     }
-    response.parameters = params;
     return response;
+  }
+
+  /** Any graph: each node starts once all its upstream parts are there; the output's part answers. */
+  private async walkGraph(outgoing: DataRequest, walk: Walk, signal: AbortSignal): Promise<DataRequest> {
+    const done = new Map<string, Promise<Part>>();
+    const origin: Promise<Part> = Promise.resolve({ from: GATEWAY_NODE, request: outgoing });
+    for (const node of this.topology.nodes) {
+      const inBackground = this.topology.background.has(node.name);
+      const upstream = node.needs.map((n) => (n === GATEWAY_NODE ? origin : done.get(n)!));
+      const p = Promise.all(upstream).then((parts) =>
+        this.runNode(node, parts, walk, inBackground ? undefined : signal),
+      );
+      done.set(node.name, p);
+      if (inBackground) this.track(p, node.name);
+    }
+    const output = this.topology.output;
+    const result = output === undefined ? outgoing : (await done.get(output)!).request;
+    // A copy to fill in: the same object may still be on its way to a background node.
+    return result.withRequestId(result.requestId);
   }
 
   private track(p: Promise<unknown>, name: string): void {
@@ -159,18 +198,50 @@ export class GraphWalker {
     if (signal?.aborted) throw cancelledError();
     const route: jina.IRouteProto = { executor: node.name, startTime: nowTimestamp() };
     walk.routes.set(node.name, route);
-    const callOptions = { signal, metadata: walk.metadata };
+    const traced = walk.trace?.call(node.name, walk.endpoint, walk.metadata);
+    const callOptions = { signal, metadata: traced ? traced.metadata : walk.metadata };
     try {
       const response = sendParts
         ? await this.pool.sendParts(node.name, filtered.map(labelled), callOptions)
         : await this.pool.send(node.name, merged(), callOptions);
+      traced?.end(response.isError ? (response.status?.description ?? 'error') : undefined);
       route.status = response.header.status ?? { code: StatusCode.SUCCESS };
-      const r = response.parameters[RESULTS_KEY];
+      const r = response.parameter(RESULTS_KEY);
       if (isJsonObject(r)) for (const [k, v] of Object.entries(r)) if (isJsonObject(v)) walk.results[k] = v;
       return { from: node.name, request: response };
+    } catch (err) {
+      traced?.end(err);
+      throw err;
     } finally {
       route.endTime = nowTimestamp();
     }
+  }
+
+  /**
+   * One log line per failed request: its id, endpoint, the Executor that failed, how long it took
+   * and why (an Executor's error status, or a network error). Cancellations only at debug level.
+   */
+  private logFailure(request: DataRequest, route: jina.IRouteProto, failure: unknown): void {
+    const start = route.startTime;
+    const startMs = start ? Number(start.seconds ?? 0) * 1000 + (start.nanos ?? 0) / 1e6 : Date.now();
+    const fields: Record<string, unknown> = {
+      requestId: request.requestId,
+      endpoint: request.endpoint,
+      durationMs: Math.round((Date.now() - startMs) * 10) / 10,
+    };
+    if (failure instanceof FlowgateError) {
+      if (failure.details.executor !== undefined) fields.executor = failure.details.executor;
+      fields.code = failure.code;
+      fields.error = failure.message;
+      if (failure.code === Code.Cancelled) return this.logger.debug('request cancelled', fields);
+    } else if (failure instanceof Error) {
+      fields.error = failure.message;
+    } else {
+      const status = failure as jina.IStatusProto | undefined;
+      fields.executor = status?.exception?.executor ?? undefined;
+      fields.error = status?.description ?? 'error';
+    }
+    this.logger.error('request failed', fields);
   }
 
   private async shouldCall(node: TopologyNode, walk: Walk): Promise<boolean> {
@@ -185,6 +256,21 @@ export class GraphWalker {
       bound.has(endpoint.startsWith('/') ? endpoint : `/${endpoint}`)
     );
   }
+}
+
+/**
+ * True when every node needs only the one before it (the first: the Gateway), the last is the
+ * output, and no node filters or runs in the background: the request then goes through the nodes
+ * one after the other, and one loop walks it without a promise per node or an AbortController.
+ */
+export function isChain(topology: Topology): boolean {
+  if (topology.background.size > 0 || topology.conditions.size > 0) return false;
+  let previous = GATEWAY_NODE;
+  for (const n of topology.nodes) {
+    if (n.needs.length !== 1 || n.needs[0] !== previous) return false;
+    previous = n.name;
+  }
+  return topology.output === topology.nodes.at(-1)?.name;
 }
 
 function cancelledError(): FlowgateError {
@@ -227,4 +313,16 @@ function inOriginalOrder(response: DataRequest, ids: string[]): DataRequest {
   response.docsBytes = encodeDocs(sorted);
   response.docsInBytesField = false;
   return response;
+}
+
+/** The anchored regular expression of a `targetExecutor`; a broken one is the caller's error. */
+function targetRegExp(pattern: string): RegExp {
+  try {
+    return new RegExp(`^(?:${pattern})`);
+  } catch (err) {
+    throw new FlowgateError(
+      Code.InvalidArgument,
+      `targetExecutor '${pattern}' is not a valid regular expression: ${(err as Error).message}`,
+    );
+  }
 }

@@ -3,13 +3,17 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Code, FlowgateError } from '../core/errors.js';
 import { childRoleEnv } from '../runtime/class-registry.js';
+import { gracePeriodFromEnv } from '../runtime/graceful-stop.js';
 import type { ChildMessage } from '../runtime/ipc.js';
 
-/** The CLI entry point children run (`flowgate executor|head|gateway --ipc`). */
+/**
+ * The entry point children run (`cli/child.js <role>`): like `flowgate executor|head|gateway --ipc`,
+ * without loading the rest of the command line.
+ */
 function cliEntry(): { path: string; needsTsx: boolean } {
-  const js = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const js = fileURLToPath(new URL('../cli/child.js', import.meta.url));
   if (existsSync(js)) return { path: js, needsTsx: false };
-  return { path: fileURLToPath(new URL('../cli/main.ts', import.meta.url)), needsTsx: true };
+  return { path: fileURLToPath(new URL('../cli/child.ts', import.meta.url)), needsTsx: true };
 }
 
 /** Options of {@link spawnRuntime}. */
@@ -17,10 +21,13 @@ export interface SpawnOptions {
   role: 'executor' | 'head' | 'gateway';
   /** Shown in logs and errors. */
   name: string;
-  /** Sent to the child over IPC. */
+  /**
+   * Sent to the child over IPC. A promise lets the process start (and load its modules) before its
+   * configuration is known; when it rejects, the child is killed and the spawn rejects with it.
+   */
   config: unknown;
   env?: Record<string, string>;
-  /** How long to wait for the child to report ready. */
+  /** How long to wait for the child to report ready, counted from when its config is sent. */
   timeoutMs: number;
   /** Called as soon as the process exists (before it is ready), so that it can be stopped early. */
   onSpawn?: (child: ChildProcess) => void;
@@ -43,7 +50,7 @@ export function spawnRuntime(options: SpawnOptions): Promise<RunningChild> {
   const entry = cliEntry();
   const execArgv = [...process.execArgv];
   if (entry.needsTsx && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
-  const child = spawn(process.execPath, [...execArgv, entry.path, options.role, '--ipc'], {
+  const child = spawn(process.execPath, [...execArgv, entry.path, options.role], {
     // A head imports no user code: it is marked like the Gateway, as a child that is no Executor.
     env: {
       ...process.env,
@@ -60,11 +67,10 @@ export function spawnRuntime(options: SpawnOptions): Promise<RunningChild> {
   });
   const running: RunningChild = { name: options.name, process: child, ports: [], stderrTail: () => tail };
   return new Promise<RunningChild>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(`did not become ready within ${options.timeoutMs} ms`);
-    }, options.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
     const fail = (why: string) => {
+      settled = true;
       clearTimeout(timer);
       const out = tail.trim() ? `\n--- its error output ---\n${tail.trim()}` : '';
       reject(
@@ -75,6 +81,7 @@ export function spawnRuntime(options: SpawnOptions): Promise<RunningChild> {
     child.once('exit', (code, signal) => fail(`it exited (${signal ?? `code ${code}`}) before it was ready`));
     child.on('message', (msg: ChildMessage) => {
       if (msg.type === 'ready') {
+        settled = true;
         clearTimeout(timer);
         child.removeAllListeners('exit');
         running.ports = msg.ports;
@@ -85,12 +92,30 @@ export function spawnRuntime(options: SpawnOptions): Promise<RunningChild> {
         setTimeout(() => fail(msg.message), 50);
       }
     });
-    child.send({ type: 'start', config: options.config });
+    const send = (config: unknown) => {
+      if (settled) return;
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        fail(`did not become ready within ${options.timeoutMs} ms`);
+      }, options.timeoutMs);
+      child.send({ type: 'start', config });
+    };
+    if (!(options.config instanceof Promise)) return send(options.config);
+    options.config.then(send, (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      child.removeAllListeners('exit');
+      child.kill('SIGKILL');
+      reject(err instanceof Error ? err : new Error(String(err)));
+    });
   });
 }
 
-/** Asks a child to stop (SIGTERM), and kills it if it has not exited after `graceMs`. */
-export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+/**
+ * Asks a child to stop (SIGTERM), and kills it if it has not exited after `graceMs` (default: the
+ * runtimes' drain grace period plus 5 s to close).
+ */
+export async function stopChild(child: ChildProcess, graceMs = gracePeriodFromEnv() + 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { jina } from './wire.js';
 import { flowgate } from './wire.js';
-import { jsonToStruct, structToJson, type JsonObject } from './struct.js';
+import { jsonToStruct, structToJson, type JsonObject, type JsonValue } from './struct.js';
 
 type IHeader = jina.IHeaderProto;
 type IRoute = jina.IRouteProto;
@@ -121,6 +121,25 @@ export class DataRequest {
   set parameters(p: JsonObject) {
     this._parameters = p;
     this._parametersProto = undefined;
+  }
+
+  /**
+   * One parameter; reading it decodes only that one (the Gateway looks for the Executors'
+   * `__results__` in every response without decoding the rest).
+   */
+  parameter(key: string): JsonValue | undefined {
+    if (this._parameters !== undefined) return this._parameters[key];
+    const value = this._parametersProto?.fields?.[key];
+    return value == null ? undefined : structToJson({ fields: { [key]: value } })[key];
+  }
+
+  /**
+   * Gives this request the parameters of `from`, sharing them as they are: still encoded when
+   * nobody has read them, so that a Gateway forwarding them never decodes nor re-encodes them.
+   */
+  copyParameters(from: DataRequest): void {
+    this._parameters = from._parameters;
+    this._parametersProto = from._parametersProto;
   }
 
   get status(): IStatus | undefined {
