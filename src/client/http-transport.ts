@@ -1,3 +1,4 @@
+import { Agent, fetch, type RequestInit as UndiciRequestInit } from 'undici';
 import { Code, FlowgateError, httpStatusOf } from '../core/errors.js';
 import type { DataRequest } from '../proto/request.js';
 import { isJsonObject, type JsonValue } from '../proto/struct.js';
@@ -7,6 +8,7 @@ import {
   dataRequestToRequestJson,
   statusFromJson,
 } from '../transport/http/request-json.js';
+import { tlsFailure } from './tls-errors.js';
 import type { ClientTransport, TransportCallOptions } from './transport.js';
 
 /** What the stream loop waits for: the source's next request (or its end), or a response. */
@@ -17,8 +19,14 @@ export const DEFAULT_HTTP_CONCURRENCY = 16;
 
 /** Options of {@link HttpTransport}. */
 export interface HttpTransportOptions {
-  /** `https://` instead of `http://`. Custom CAs (`rootCertificates`) are not supported yet. */
+  /** `https://` instead of `http://`. */
   tls?: boolean;
+  /** PEM of the CA that signed the Gateway's certificate; default: the system's CAs. */
+  rootCertificates?: Buffer;
+  /** Headers sent with every request (e.g. `authorization`). */
+  headers?: Record<string, string>;
+  /** The `Accept-Encoding` asked for: `gzip`, `deflate`, or `none` (the default: `identity`). */
+  compression?: 'none' | 'gzip' | 'deflate';
 }
 
 /** The code of an HTTP status: the inverse of `httpStatusOf`, 422 read as a bad request. */
@@ -53,7 +61,8 @@ function errorOfResponse(status: number, text: string, url: string): FlowgateErr
  * `dataRequestToRequestJson`, so the Gateway keeps the request id; `POST /<endpoint>` when the
  * Gateway has no `/post`), several in flight at once
  * (`prefetch`, default 16), answered in completion order unless `resultsInOrder`. Uses Node's global
- * `fetch` (undici: keep-alive connections are reused). A non-200 answer ends the stream with a
+ * undici's `fetch` with its own `Agent` (keep-alive connections are reused; a private CA is trusted
+ * through `connect.ca`). A non-200 answer ends the stream with a
  * FlowgateError: 503 Unavailable and 504 DeadlineExceeded carry the Gateway's description naming
  * the Executor.
  *
@@ -68,10 +77,17 @@ export class HttpTransport implements ClientTransport {
   private readonly closing = new AbortController();
   /** Set once the Gateway answered 404 for `/post`. */
   private noPostRoute = false;
+  /** undici's connection pool: keep-alive, and the private CA when one is given. */
+  private readonly agent: Agent;
+  /** Headers of every request: the transport's own and `Accept-Encoding`. */
+  private readonly headers: Record<string, string>;
 
   constructor(host: string, port: number, options: HttpTransportOptions = {}) {
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     this.baseUrl = `${options.tls ? 'https' : 'http'}://${h}:${port}`;
+    this.agent = new Agent(options.rootCertificates ? { connect: { ca: options.rootCertificates } } : {});
+    const encoding = options.compression && options.compression !== 'none' ? options.compression : 'identity';
+    this.headers = { ...options.headers, 'accept-encoding': encoding };
   }
 
   async *stream(
@@ -83,7 +99,11 @@ export class HttpTransport implements ClientTransport {
     const signals = [abort.signal, this.closing.signal];
     if (options.timeoutMs && options.timeoutMs > 0) signals.push(AbortSignal.timeout(options.timeoutMs));
     const signal = AbortSignal.any(signals);
-    const headers: Record<string, string> = { ...options.metadata, 'content-type': 'application/json' };
+    const headers: Record<string, string> = {
+      ...this.headers,
+      ...options.metadata,
+      'content-type': 'application/json',
+    };
 
     const source = requests[Symbol.asyncIterator]();
     let sourceDone = false;
@@ -149,7 +169,7 @@ export class HttpTransport implements ClientTransport {
     signal: AbortSignal,
     timeoutMs: number | undefined,
   ): Promise<DataRequest> {
-    const init: RequestInit = {
+    const init: UndiciRequestInit = {
       method: 'POST',
       headers,
       body: JSON.stringify(dataRequestToRequestJson(req)),
@@ -188,11 +208,11 @@ export class HttpTransport implements ClientTransport {
    * reached, DeadlineExceeded on timeout, Cancelled when aborted, and {@link errorOfResponse} for
    * any status but 200.
    */
-  private async request(url: string, init: RequestInit, timeoutMs?: number): Promise<string> {
+  private async request(url: string, init: UndiciRequestInit, timeoutMs?: number): Promise<string> {
     let status: number;
     let text: string;
     try {
-      const res = await fetch(url, init);
+      const res = await fetch(url, { headers: this.headers, ...init, dispatcher: this.agent });
       status = res.status;
       text = await res.text();
     } catch (err) {
@@ -207,6 +227,8 @@ export class HttpTransport implements ClientTransport {
         );
       if (e.name === 'AbortError')
         throw new FlowgateError(Code.Cancelled, `the request to ${url} was cancelled`, { cause: err });
+      const tls = tlsFailure(err, this.baseUrl);
+      if (tls) throw new FlowgateError(Code.Unavailable, tls, { cause: err });
       const why = e.cause?.code ?? e.cause?.message ?? e.message;
       throw new FlowgateError(Code.Unavailable, `cannot reach the Gateway at ${this.baseUrl}: ${why}`, {
         cause: err,
@@ -251,8 +273,9 @@ export class HttpTransport implements ClientTransport {
       : { jina: {}, envs: {} };
   }
 
-  /** Cancels every request still running. */
+  /** Cancels every request still running and closes the connections. */
   async close(): Promise<void> {
     this.closing.abort();
+    await this.agent.destroy().catch(() => undefined);
   }
 }

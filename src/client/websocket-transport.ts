@@ -14,6 +14,7 @@ import {
   type Frame,
 } from '../transport/websocket/codec.js';
 import { WsCloseCode, WsPath, type WsSubprotocol } from '../transport/websocket/frames.js';
+import { tlsFailure } from './tls-errors.js';
 import type { ClientTransport, TransportCallOptions } from './transport.js';
 
 /** Options of {@link WebSocketTransport}. */
@@ -24,6 +25,10 @@ export interface WebSocketTransportOptions {
   rootCertificates?: Buffer;
   /** Frames of the data stream: `bytes` (protobuf, the default and fastest) or `json`. */
   subprotocol?: WsSubprotocol;
+  /** Headers of every handshake and HTTP request (e.g. `authorization`). */
+  headers?: Record<string, string>;
+  /** Largest frame accepted from the Gateway, bytes; default 100 MiB (ws's default). */
+  maxMessageBytes?: number;
 }
 
 /** Responses waiting for the caller before the socket stops being read. */
@@ -43,7 +48,9 @@ function closeError(code: number, reason: string, url: string, unanswered: numbe
   if (code === WsCloseCode.MessageTooBig)
     return new FlowgateError(
       Code.ResourceExhausted,
-      `a request was larger than the Gateway at ${url} accepts (its maxMessageBytes): closed with 1009`,
+      reason
+        ? `the Gateway at ${url} closed the stream with 1009: ${reason}`
+        : `a message was larger than the Gateway at ${url} or this client accepts (maxMessageBytes): closed with 1009`,
     );
   return new FlowgateError(
     Code.Unavailable,
@@ -90,16 +97,18 @@ export class WebSocketTransport implements ClientTransport {
   private connect(path: string, subprotocol: WsSubprotocol, headers?: Record<string, string>) {
     const url = this.url('ws', path);
     const ws = new WebSocket(url, [subprotocol], {
-      headers,
+      headers: { ...this.options.headers, ...headers },
       ...(this.options.rootCertificates ? { ca: this.options.rootCertificates } : {}),
+      ...(this.options.maxMessageBytes && this.options.maxMessageBytes > 0
+        ? { maxPayload: this.options.maxMessageBytes }
+        : {}),
     });
     this.sockets.add(ws);
     ws.once('close', () => this.sockets.delete(ws));
     const opened = new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
         ws.off('open', onOpen);
-        const msg = `cannot reach the Gateway at ${url}: ${err.message}`;
-        reject(new FlowgateError(Code.Unavailable, msg, { cause: err }));
+        reject(handshakeError(err, url, `${this.address.host}:${this.address.port}`));
       };
       const onOpen = () => {
         ws.off('error', onError);
@@ -242,7 +251,11 @@ export class WebSocketTransport implements ClientTransport {
   }
 
   async status(): Promise<{ jina: Record<string, string>; envs: Record<string, string> }> {
-    const body = await getJson(this.url('http', '/status'), this.options.rootCertificates, 5000);
+    const body = await getJson(
+      this.url('http', '/status'),
+      { ca: this.options.rootCertificates, headers: this.options.headers },
+      5000,
+    );
     if (!isJsonObject(body) || !isJsonObject(body.jina) || !isJsonObject(body.envs))
       throw new FlowgateError(
         Code.Internal,
@@ -299,15 +312,49 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   }
 }
 
+/** The error for a handshake that failed: TLS, 401, or the Gateway not reachable. */
+function handshakeError(err: Error, url: string, address: string): FlowgateError {
+  const tls = tlsFailure(err, address);
+  if (tls) return new FlowgateError(Code.Unavailable, tls, { cause: err });
+  const status = /Unexpected server response: (\d+)/.exec(err.message)?.[1];
+  if (status === '401')
+    return new FlowgateError(
+      Code.Unauthenticated,
+      `the Gateway at ${url} refused the WebSocket handshake with 401: authentication required or the token is not valid (authToken)`,
+      { cause: err },
+    );
+  if (status === '413')
+    return new FlowgateError(Code.ResourceExhausted, `the Gateway at ${url} refused the handshake with 413`, {
+      cause: err,
+    });
+  return new FlowgateError(Code.Unavailable, `cannot reach the Gateway at ${url}: ${err.message}`, {
+    cause: err,
+  });
+}
+
 /** GET a JSON document. */
-function getJson(url: string, ca: Buffer | undefined, timeoutMs: number): Promise<unknown> {
+function getJson(
+  url: string,
+  o: { ca?: Buffer; headers?: Record<string, string> },
+  timeoutMs: number,
+): Promise<unknown> {
   const get = url.startsWith('https:') ? httpsGet : httpGet;
   return new Promise((resolve, reject) => {
-    const req = get(url, { method: 'GET', timeout: timeoutMs, ...(ca ? { ca } : {}) }, (res) => {
+    const options = {
+      method: 'GET',
+      timeout: timeoutMs,
+      headers: o.headers ?? {},
+      ...(o.ca ? { ca: o.ca } : {}),
+    };
+    const req = get(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode === 401)
+          return reject(
+            new FlowgateError(Code.Unauthenticated, `GET ${url} answered 401: ${text.slice(0, 200)}`),
+          );
         if ((res.statusCode ?? 0) >= 300)
           return reject(
             new FlowgateError(
@@ -325,13 +372,14 @@ function getJson(url: string, ca: Buffer | undefined, timeoutMs: number): Promis
       });
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (err) =>
+    req.on('error', (err) => {
+      const tls = tlsFailure(err, url);
       reject(
-        new FlowgateError(Code.Unavailable, `cannot reach the Gateway at ${url}: ${err.message}`, {
+        new FlowgateError(Code.Unavailable, tls ?? `cannot reach the Gateway at ${url}: ${err.message}`, {
           cause: err,
         }),
-      ),
-    );
+      );
+    });
     req.end();
   });
 }

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { environmentInfo } from '../runtime/info.js';
+import type { Authenticator } from './auth.js';
 import type { GatewayOptions } from './gateway.js';
 import { createHttpApp } from './http/app.js';
 import { discoverEndpoints, registerDataRoutes, type ExposeEndpointOptions } from './http/data-routes.js';
 import { FastifyGateway } from './http/fastify-gateway.js';
 import { registerGraphqlRoutes } from './http/graphql-routes.js';
 import { registerInfoRoutes } from './http/info-routes.js';
+import type { TlsKeyPair } from './security.js';
 
 /** Options of {@link HttpGateway} (the HTTP part of `configGateway`). */
 export interface HttpGatewayOptions extends GatewayOptions {
@@ -23,8 +25,16 @@ export interface HttpGatewayOptions extends GatewayOptions {
   title?: string;
   /** OpenAPI description. */
   description?: string;
-  /** Largest request body in bytes (413 above it); 0 or less = no limit. Default 64 MiB. */
+  /** Serve HTTPS with this key pair (`configGateway({ sslCertfile, sslKeyfile })`). */
+  tls?: TlsKeyPair;
+  /** Checks every request but `GET /` (401 when it fails). */
+  authenticator?: Authenticator;
+  /** Header names sent on to Executors as `metadata`. */
+  forwardMetadata?: string[];
+  /** Largest request or response body in bytes (413 above it); 0 or less = no limit. Default 64 MiB. */
   maxMessageBytes?: number;
+  /** ms a client may take to send one request before it is cut off (408); 0 = no limit. Default 60 s. */
+  slowClientTimeout?: number;
 }
 
 /**
@@ -75,6 +85,11 @@ export class HttpGateway extends FastifyGateway {
     const app = await createHttpApp({
       logger: this.logger,
       maxMessageBytes: o.maxMessageBytes,
+      slowClientTimeout: o.slowClientTimeout,
+      tls: o.tls,
+      authenticator: o.authenticator,
+      forwardMetadata: o.forwardMetadata,
+      protocol: 'http',
       cors: o.cors,
       openapi: {
         title: o.title,

@@ -2,27 +2,63 @@ import fastifyCors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Code, FlowgateError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { Authenticator } from '../auth.js';
+import type { Protocol } from '../gateway.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type TlsKeyPair } from '../security.js';
+import { registerAuthHook } from './auth-hook.js';
 import { registerErrorHandlers } from './errors.js';
 import { registerOpenApi, type OpenApiOptions } from './openapi.js';
+import { registerResponseHook } from './response-hook.js';
 
-/** Default body limit of the HTTP-family Gateways: 64 MiB. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+export { DEFAULT_MAX_MESSAGE_BYTES };
 
 /** Options of {@link createHttpApp}. */
 export interface HttpAppOptions {
   logger: Logger;
-  /** Largest accepted request body in bytes; 0 or less = no limit. Default 64 MiB. */
+  /** Largest request or response body in bytes (413 above it); 0 or less = no limit. Default 64 MiB. */
   maxMessageBytes?: number;
+  /** Serve HTTPS with this key pair. */
+  tls?: TlsKeyPair;
+  /** Checks every request but `GET /` (401 when it fails). */
+  authenticator?: Authenticator;
+  /** Header names sent on to Executors as `metadata`. */
+  forwardMetadata?: string[];
+  /** The protocol named to the authenticator; default `http`. */
+  protocol?: Protocol;
   /** Allow cross-origin requests from any origin (the original's `cors=True`). */
   cors?: boolean;
   /** Serve `/openapi.json` and Swagger UI at `/docs`, described by these options. */
   openapi?: OpenApiOptions;
+  /** ms a client may take to send a whole request (a trickled body is cut off with 408); 0 = none. */
+  slowClientTimeout?: number;
+}
+
+/** The default of `slowClientTimeout`: a minute to send one request, or to read a response. */
+export const DEFAULT_SLOW_CLIENT_TIMEOUT_MS = 60_000;
+
+/**
+ * Fastify options that cut off a client taking longer than `timeoutMs` to send a request (Node's
+ * `requestTimeout`, answered 408). Node checks it every 30 s by default: far too coarse for a
+ * short limit, so the check runs at a quarter of the limit (at most once a second).
+ */
+export function slowClientOptions(timeoutMs = DEFAULT_SLOW_CLIENT_TIMEOUT_MS): {
+  requestTimeout: number;
+  http: { connectionsCheckingInterval: number; requestTimeout: number; headersTimeout: number };
+} {
+  const interval = timeoutMs > 0 ? Math.max(100, Math.min(1000, Math.floor(timeoutMs / 4))) : 30_000;
+  // Node applies requestTimeout only with a headersTimeout no longer than it (set at construction).
+  const headersTimeout = timeoutMs > 0 ? Math.min(60_000, timeoutMs) : 60_000;
+  return {
+    requestTimeout: timeoutMs,
+    http: { connectionsCheckingInterval: interval, requestTimeout: timeoutMs, headersTimeout },
+  };
 }
 
 /**
- * A Fastify app set up the way every HTTP-family Gateway needs it: the body limit, a JSON parser
- * whose 400 answers say what is wrong, JSON error bodies for every failure (see `errors.ts`),
- * optional CORS and OpenAPI. Route schemas only describe (for OpenAPI): request bodies are checked
+ * A Fastify app set up the way every HTTP-family Gateway needs it: HTTPS when given a key pair,
+ * authentication (`auth-hook.ts`), the body limit in both directions and `Accept-Encoding`
+ * (`response-hook.ts`), a JSON parser whose 400 answers say what is wrong, JSON error bodies for
+ * every failure (see `errors.ts`), optional CORS and OpenAPI. Route schemas only describe (for OpenAPI): request bodies are checked
  * by `parseJsonRequest` (422 naming the field) and responses are written with `JSON.stringify`, so
  * a schema can never drop or coerce a field of a response.
  *
@@ -36,7 +72,19 @@ export interface HttpAppOptions {
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   const limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const bodyLimit = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
-  const app = Fastify({ logger: false, bodyLimit });
+  // With `https` Fastify is typed over https.Server; the routes use nothing specific to either.
+  const timeouts = slowClientOptions(options.slowClientTimeout);
+  const app = (
+    options.tls
+      ? Fastify({ logger: false, bodyLimit, ...timeouts, https: { ...options.tls, ...timeouts.http } })
+      : Fastify({ logger: false, bodyLimit, ...timeouts })
+  ) as FastifyInstance;
+  registerAuthHook(app, {
+    protocol: options.protocol ?? 'http',
+    authenticator: options.authenticator,
+    forwardMetadata: options.forwardMetadata,
+  });
+  registerResponseHook(app, { maxMessageBytes: limit });
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerJsonParser(app);

@@ -83,7 +83,9 @@ export function registerDataRoutes(app: FastifyInstance, options: DataRoutesOpti
       // One request for the whole body, however many documents: one response, all documents back.
       const dataRequest = toDataRequests(fields, 0)[0]!;
       try {
-        return dataRequestToJson(await streamer.process(dataRequest));
+        return dataRequestToJson(
+          await streamer.process(dataRequest, { metadata: request.forwardedMetadata }),
+        );
       } catch (err) {
         logger.error(`error while getting responses from Executors: ${(err as Error).message}`);
         return reply.code(httpStatusOfError(err)).send(networkErrorBody(err, fields, dataRequest.requestId));

@@ -53,7 +53,10 @@ const GRAPHIQL_HTML = `<!doctype html>
  * ```
  */
 export function registerGraphqlRoutes(app: FastifyInstance, options: GraphqlRoutesOptions): void {
-  const graphql = createHandler({ schema: createGraphqlSchema(options.streamer) });
+  const graphql = createHandler({
+    schema: createGraphqlSchema(options.streamer),
+    context: (req) => ({ metadata: req.raw.forwardedMetadata }),
+  });
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
     const query = request.query as Record<string, unknown> | undefined;
     const wantsPage =

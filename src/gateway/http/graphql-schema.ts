@@ -1,3 +1,4 @@
+import type * as grpc from '@grpc/grpc-js';
 import {
   GraphQLError,
   GraphQLFloat,
@@ -212,6 +213,11 @@ function toGraphqlError(err: unknown): GraphQLError {
   return new GraphQLError((err as Error)?.message ?? String(err));
 }
 
+/** The context of a GraphQL operation: what the request's headers forward to Executors. */
+export interface GraphqlContext {
+  metadata?: grpc.Metadata;
+}
+
 /**
  * The GraphQL schema served at `/graphql`: `docs` as query and mutation; both send one request
  * through the Flow and return its documents. An Executor error or a network failure becomes an
@@ -229,7 +235,11 @@ export function createGraphqlSchema(streamer: GatewayStreamer): GraphQLSchema {
     parameters: { type: JSONScalar },
     execEndpoint: { type: new GraphQLNonNull(GraphQLString), defaultValue: '/search' },
   };
-  const resolve = async (_root: unknown, a: DocsArgs): Promise<JsonObject[]> => {
+  const resolve = async (
+    _root: unknown,
+    a: DocsArgs,
+    ctx: GraphqlContext | undefined,
+  ): Promise<JsonObject[]> => {
     try {
       const parameters = (a.parameters ?? undefined) as JsonValue | undefined;
       if (parameters !== undefined && !isJsonObject(parameters))
@@ -244,7 +254,7 @@ export function createGraphqlSchema(streamer: GatewayStreamer): GraphQLSchema {
         },
         0,
       );
-      const response = await streamer.process(request!);
+      const response = await streamer.process(request!, { metadata: ctx?.metadata });
       const failure = executorErrorOf(response);
       if (failure) throw failure;
       return docsToJson(decodeDocs(response.docsBytes)).map(toGraphql);
@@ -253,7 +263,7 @@ export function createGraphqlSchema(streamer: GatewayStreamer): GraphQLSchema {
       throw toGraphqlError(err);
     }
   };
-  const docsField: GraphQLFieldConfig<unknown, unknown, DocsArgs> = {
+  const docsField: GraphQLFieldConfig<unknown, GraphqlContext | undefined, DocsArgs> = {
     type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(StrawberryDocument))),
     args,
     resolve,
