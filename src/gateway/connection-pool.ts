@@ -75,6 +75,13 @@ export class ConnectionPool {
     return this.get(name).sendParts(parts, options);
   }
 
+  /** Calls in flight to every deployment. */
+  get inFlight(): number {
+    let n = 0;
+    for (const d of this.deployments.values()) n += d.inFlight;
+    return n;
+  }
+
   /** Closes every connection. */
   close(): void {
     for (const d of this.deployments.values()) d.close();

@@ -6,6 +6,8 @@ import { DRY_RUN_ENDPOINT } from '../executor/requests.js';
 import type { DataRequest } from '../proto/request.js';
 import type { Compression } from '../transport/grpc/client.js';
 import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/server.js';
+import { GracefulStop, gracePeriodFromEnv } from './graceful-stop.js';
+import { Observability, observeHeadCall, type ObservabilityOptions } from './observability.js';
 import { addRuntimeServices } from './runtime-services.js';
 import { concatRequests, reduceRequests } from './reduce.js';
 import { ReplicaSet } from './replica-set.js';
@@ -62,6 +64,12 @@ export interface HeadRuntimeOptions {
   retries?: number;
   compression?: Compression;
   logger?: Logger;
+  /** How long `close()` (SIGTERM) drains requests in flight, ms; default as the worker's. */
+  gracePeriodMs?: number;
+  /** How often shard addresses that are host names are resolved again, ms (see `ReplicaSet`). */
+  resolveIntervalMs?: number;
+  /** Prometheus metrics and OpenTelemetry tracing of this head (see `docs/observability.md`). */
+  observability?: ObservabilityOptions;
 }
 
 /**
@@ -83,15 +91,23 @@ export class HeadRuntime {
   private readonly usesAfter: ReplicaSet | undefined;
   private readonly logger: Logger;
   private rr = 0;
+  private inFlight = 0;
+  private readonly stopper: GracefulStop;
+  private closing: Promise<void> | undefined;
+  /** Metrics and tracing; undefined when both are off. */
+  private readonly observability: Observability | undefined;
   port = 0;
 
   constructor(private readonly options: HeadRuntimeOptions) {
     if (options.shards.length === 0)
       throw new FlowgateError(Code.InvalidArgument, `the head of ${options.name} has no shard`);
+    this.observability = Observability.create(`${options.name}/head`, options.observability);
     const setOptions = {
+      metrics: this.observability?.metrics,
       timeoutSendMs: options.timeoutSendMs,
       retries: options.retries,
       compression: options.compression,
+      resolveIntervalMs: options.resolveIntervalMs,
     };
     this.shards = options.shards.map(
       (addrs, i) => new ReplicaSet(`${options.name}/shard-${i}`, addrs, setOptions),
@@ -102,20 +118,52 @@ export class HeadRuntime {
     this.usesAfter = aux('uses-after', options.usesAfter);
     this.logger = options.logger ?? consoleLogger(`${options.name}/head`);
     this.server = createGrpcServer();
+    this.stopper = new GracefulStop(
+      {
+        setServing: (serving) => this.server.setServing(serving),
+        inFlight: () => this.inFlight,
+        closeServer: (graceMs) => this.server.close(graceMs),
+      },
+      options.gracePeriodMs ?? gracePeriodFromEnv(),
+    );
+  }
+
+  /** The port the Prometheus metrics are served on, when `observability.monitoring` is on. */
+  get monitoringPort(): number | undefined {
+    return this.observability?.monitoringPort;
   }
 
   /** Runs the parts of one request through the shards; network failures reject. */
-  async handle(parts: DataRequest[], signal?: AbortSignal): Promise<DataRequest> {
+  async handle(parts: DataRequest[], signal?: AbortSignal, md?: grpc.Metadata): Promise<DataRequest> {
+    this.inFlight++;
+    try {
+      const obs = this.observability;
+      if (obs === undefined) return await this.route(parts, signal);
+      return await observeHeadCall(obs, `${this.options.name}/head`, parts, md, (metadata) =>
+        this.route(parts, signal, metadata),
+      );
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async route(
+    parts: DataRequest[],
+    signal?: AbortSignal,
+    metadata?: grpc.Metadata,
+  ): Promise<DataRequest> {
     const endpoint = parts[0]!.endpoint;
     let input = parts;
     if (this.usesBefore) {
-      const before = await this.usesBefore.sendParts(input, { signal });
+      const before = await this.usesBefore.sendParts(input, { signal, metadata });
       if (before.isError) return before;
       input = [before];
     }
     const all = endpoint === DRY_RUN_ENDPOINT || pollingFor(this.options.polling, endpoint) === 'ALL';
     const targets = all ? this.shards.map((s, i) => ({ s, i })) : [this.pickShard()];
-    const settled = await Promise.allSettled(targets.map(({ s }) => s.sendParts(input, { signal })));
+    const settled = await Promise.allSettled(
+      targets.map(({ s }) => s.sendParts(input, { signal, metadata })),
+    );
     const answers: DataRequest[] = [];
     const failures: unknown[] = [];
     settled.forEach((r, k) => {
@@ -134,7 +182,7 @@ export class HeadRuntime {
     // An Executor error in any shard is the answer: it must not be hidden by the others' success.
     const error = answers.find((a) => a.isError);
     if (error) return error;
-    if (this.usesAfter) return this.usesAfter.sendParts(answers, { signal });
+    if (this.usesAfter) return this.usesAfter.sendParts(answers, { signal, metadata });
     if (answers.length === 1) return answers[0]!;
     return this.options.noReduce ? concatRequests(answers) : reduceRequests(answers);
   }
@@ -172,12 +220,13 @@ export class HeadRuntime {
       handle: (parts, call) => {
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());
-        return this.handle(parts, abort.signal);
+        return this.handle(parts, abort.signal, call.metadata);
       },
       toStatus: (err) => this.grpcStatus(err),
       serveStream: (call) => this.serveStream(call),
       endpoints: () => this.endpoints(),
     });
+    await this.observability?.serve(this.options.host ?? '127.0.0.1');
     this.port = await this.server.listen(this.options.host ?? '127.0.0.1', this.options.port ?? 0);
     return this.port;
   }
@@ -190,15 +239,12 @@ export class HeadRuntime {
   private serveStream(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): void {
     const abort = new AbortController();
     setMaxListeners(0, abort.signal); // one listener per request in flight on this stream
-    let pending = 0;
-    let ended = false;
-    const finish = () => {
-      if (ended && pending === 0 && !call.cancelled) call.end();
-    };
+    // Ends the stream once the client ends it, or once stopping, when its requests are answered.
+    const stream = this.stopper.track(call);
     call.on('cancelled', () => abort.abort());
     call.on('data', (req: DataRequest) => {
-      pending++;
-      void this.handle([req], abort.signal)
+      if (!stream.accept()) return; // stopping: never run; the client sends it elsewhere
+      void this.handle([req], abort.signal, call.metadata)
         .catch((err: unknown) => {
           const res = req.clone();
           res.setError(asNetworkError(err), `${this.options.name}/head`);
@@ -207,15 +253,9 @@ export class HeadRuntime {
         .then((res) => {
           if (!call.cancelled && !call.destroyed) call.write(res);
         })
-        .finally(() => {
-          pending--;
-          finish();
-        });
+        .finally(() => stream.done());
     });
-    call.on('end', () => {
-      ended = true;
-      finish();
-    });
+    call.on('end', () => stream.clientEnded());
     call.on('error', () => undefined);
   }
 
@@ -224,10 +264,16 @@ export class HeadRuntime {
     return { code: e.code, details: `|Head ${this.options.name}: ${e.message}` };
   }
 
-  /** Stops serving and closes the connections to the shards. */
-  async close(): Promise<void> {
-    await this.server.close(2000);
-    for (const s of [this.usesBefore, this.usesAfter, ...this.shards]) s?.close();
+  /**
+   * Graceful stop (SIGTERM): as a worker's (see {@link GracefulStop}), then closes the connections
+   * to the shards.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.stopper.stop().then(() => {
+      for (const s of [this.usesBefore, this.usesAfter, ...this.shards]) s?.close();
+      return this.observability?.close();
+    });
+    return this.closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -27,7 +27,18 @@ export interface ReplicaConnectionOptions extends JinaClientOptions {
    * stream, so that each failure comes back as a gRPC status (used for heads).
    */
   unary?: boolean;
+  /**
+   * Watch the replica's `grpc.health.v1.Health/Watch` (service `""`) and mark it draining while it
+   * reports NOT_SERVING. Default true.
+   */
+  watchHealth?: boolean;
 }
+
+/** `grpc.health.v1.Health/Watch` on raw bytes: `{service: ""}` encodes to nothing. */
+const HEALTH_WATCH_PATH = '/grpc.health.v1.Health/Watch';
+const NOT_SERVING = 2;
+/** How long to wait before watching a replica's health again after the watch broke, ms. */
+const REWATCH_DELAY_MS = 1000;
 
 interface Pending {
   resolve: (r: DataRequest) => void;
@@ -51,6 +62,12 @@ export function wasDelivered(err: unknown): boolean {
  *
  * A request is only written once the channel is connected: a failure to connect rejects with
  * `details.delivered === false` (safe to send elsewhere), any later failure with `delivered: true`.
+ *
+ * Draining: once connected, the replica's health is watched; while it reports NOT_SERVING (it got
+ * SIGTERM) it is {@link draining} and the balancer sends it new requests only when no other replica
+ * can take them. A flowgate runtime that stops ends the stream with status OK only after answering
+ * every request it accepted from it, so requests still unanswered then never ran: they reject as
+ * not delivered and move to another replica.
  */
 export class ReplicaConnection {
   readonly address: string;
@@ -63,6 +80,14 @@ export class ReplicaConnection {
   private readonly connectTimeoutMs: number;
   private closed = false;
   private readonly unary: boolean;
+  private readonly watchHealth: boolean;
+  private watch: grpc.ClientReadableStream<Buffer> | undefined;
+  private rewatchTimer: NodeJS.Timeout | undefined;
+  private isDraining = false;
+  private closeWhenIdle = false;
+  private onClosed: (() => void) | undefined;
+  /** Called when the replica starts or stops draining, or its stream ended (for the balancer). */
+  onChange: (() => void) | undefined;
 
   constructor(
     address: string,
@@ -74,6 +99,18 @@ export class ReplicaConnection {
     this.prefix = `${Math.random().toString(36).slice(2, 8)}-`;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.unary = options.unary ?? false;
+    this.watchHealth = options.watchHealth ?? true;
+  }
+
+  /** True while the replica reports NOT_SERVING or after it ended its stream: it is stopping. */
+  get draining(): boolean {
+    return this.isDraining;
+  }
+
+  private setDraining(draining: boolean): void {
+    if (this.isDraining === draining) return;
+    this.isDraining = draining;
+    this.onChange?.();
   }
 
   /** Calls started and not yet settled: the balancer prefers the replica with fewest. */
@@ -103,8 +140,13 @@ export class ReplicaConnection {
       if (options.signal?.aborted) throw this.cancelled();
       return await this.onStream(request, options);
     } finally {
-      this.active--;
+      this.release();
     }
+  }
+
+  private release(): void {
+    this.active--;
+    if (this.closeWhenIdle && this.active === 0) this.close();
   }
 
   /** Sends several parts of one request (`process_data`): the Executor sees `docsMatrix`/`docsMap`. */
@@ -157,12 +199,25 @@ export class ReplicaConnection {
       res.requestId = p.originalId;
       p.resolve(res);
     });
+    // A status OK ends the stream gracefully: the replica answered every request it accepted.
+    let graceful = false;
     const fail = (err?: grpc.ServiceError) => {
       if (this.stream === stream) this.stream = undefined;
-      const failure = this.networkError(err, 'the stream to it ended');
+      if (this.pending.size === 0) return;
+      const failure = graceful
+        ? this.notDelivered('it ended the stream (shutting down) before accepting the request')
+        : this.networkError(err, 'the stream to it ended');
       for (const p of [...this.pending.values()]) p.reject(failure);
     };
     stream.on('error', fail);
+    stream.on('status', (s: grpc.StatusObject) => {
+      if (s.code !== grpc.status.OK) return;
+      graceful = true;
+      if (this.stream === stream) this.stream = undefined;
+      // A flowgate runtime reports NOT_SERVING before; without a health watch, assume it is stopping.
+      if (!this.watch) this.setDraining(true);
+    });
+    // 'end' comes after every answer already received has been emitted.
     stream.on('end', () => fail());
     return stream;
   }
@@ -204,14 +259,14 @@ export class ReplicaConnection {
         signal?.addEventListener('abort', onAbort, { once: true });
       });
     };
-    return run().finally(() => this.active--);
+    return run().finally(() => this.release());
   }
 
   /** Waits until the channel is connected; rejects as not delivered when it cannot connect. */
   private async connected(options: ReplicaCallOptions): Promise<void> {
     const channel = this.client.getChannel();
     let state = channel.getConnectivityState(true);
-    if (state === grpc.connectivityState.READY) return;
+    if (state === grpc.connectivityState.READY) return this.startWatch();
     const wait = Math.min(
       this.connectTimeoutMs,
       options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : Infinity,
@@ -235,6 +290,41 @@ export class ReplicaConnection {
       if (timedOut) throw this.notDelivered(`it did not accept a connection within ${wait} ms`);
       state = channel.getConnectivityState(true);
     }
+    this.startWatch();
+  }
+
+  /** Watches the replica's health (once connected), to learn when it starts draining. */
+  private startWatch(): void {
+    if (!this.watchHealth || this.watch || this.closed || this.rewatchTimer) return;
+    const call = this.client.makeServerStreamRequest(
+      HEALTH_WATCH_PATH,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.alloc(0),
+      new grpc.Metadata(),
+      {},
+    );
+    this.watch = call;
+    call.on('data', (b: Buffer) => {
+      // HealthCheckResponse{status}: field 1, varint.
+      const status = b.length >= 2 && b[0] === 0x08 ? b[1] : 0;
+      this.setDraining(status === NOT_SERVING);
+    });
+    let unimplemented = false;
+    call.on('error', (err: grpc.ServiceError) => {
+      unimplemented = err.code === grpc.status.UNIMPLEMENTED;
+    });
+    call.on('status', () => {
+      if (this.watch !== call) return;
+      this.watch = undefined;
+      if (unimplemented || this.closed) return; // an Executor without health: nothing to watch
+      // The connection broke (or the replica stopped): watch again, which also reconnects.
+      this.rewatchTimer = setTimeout(() => {
+        this.rewatchTimer = undefined;
+        this.startWatch();
+      }, REWATCH_DELAY_MS);
+      this.rewatchTimer.unref();
+    });
   }
 
   private where(): string {
@@ -253,6 +343,17 @@ export class ReplicaConnection {
       `${this.where()} did not answer within timeoutSend=${timeoutMs} ms; raise timeoutSend if it needs longer`,
       { details: { executor: this.deployment, address: this.address, delivered: true } },
     );
+  }
+
+  /**
+   * Closes the connection once no call is in flight (now, if none is), then calls `onClosed`: a
+   * replica that went away.
+   */
+  drainAndClose(onClosed?: () => void): void {
+    this.setDraining(true);
+    this.closeWhenIdle = true;
+    this.onClosed = onClosed;
+    if (this.active === 0) this.close();
   }
 
   private notDelivered(why: string): FlowgateError {
@@ -280,8 +381,12 @@ export class ReplicaConnection {
 
   /** Closes the stream and the channel; pending requests fail as Unavailable. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.rewatchTimer);
+    this.watch?.cancel();
     this.stream?.end();
     this.client.close();
+    this.onClosed?.();
   }
 }

@@ -4,6 +4,8 @@ import { DEFAULT_ENDPOINT } from '../executor/requests.js';
 import type { DataRequest } from '../proto/request.js';
 import { unary } from '../transport/grpc/client.js';
 import { JinaDiscoverEndpointsRPCService } from '../transport/grpc/services.js';
+import { DnsReplicas, isStaticAddress, resolveIntervalFromEnv, type LookupFn } from './dns-replicas.js';
+import { sentBytes, type RuntimeMetrics } from './monitoring.js';
 import {
   ReplicaConnection,
   wasDelivered,
@@ -27,6 +29,15 @@ export interface ReplicaSetOptions extends ReplicaConnectionOptions {
    *   only for idempotent endpoints.
    */
   retries?: number;
+  /**
+   * How often a replica address that is a host name (not an IP literal or `localhost`) is resolved
+   * again, ms. Default `FLOWGATE_RESOLVE_INTERVAL_MS` from the environment, else 5000.
+   */
+  resolveIntervalMs?: number;
+  /** The resolver for host names (tests inject one); default the system's (`dns.lookup`). */
+  lookup?: LookupFn;
+  /** With monitoring: records `jina_sending_request_seconds` and the sizes of each call. */
+  metrics?: RuntimeMetrics;
 }
 
 /** Per-call options of {@link ReplicaSet.send}. */
@@ -34,8 +45,14 @@ export type ReplicaSetCallOptions = Omit<ReplicaCallOptions, 'timeoutMs'>;
 
 /**
  * The replicas of one deployment (or of one shard): balances each call over them, preferring the
- * replica with the fewest calls in flight and skipping broken ones, and repeats failed calls on
- * another replica as `retries` allows. Learns the deployment's endpoints once.
+ * replica with the fewest calls in flight and skipping broken and draining ones, and repeats failed
+ * calls on another replica as `retries` allows. Learns the deployment's endpoints once.
+ *
+ * An address whose host is a name (`encoder.ns.svc.cluster.local:8080`, a Kubernetes headless
+ * Service) stands for every address the name resolves to, one replica each: the name is resolved
+ * before the first call, again every `resolveIntervalMs` and soon after a replica could not be
+ * reached; new addresses get a connection, vanished ones stop getting calls and are closed once
+ * their calls in flight are answered. IP literals and `localhost` are used as given.
  *
  * @example
  * ```ts
@@ -44,9 +61,16 @@ export type ReplicaSetCallOptions = Omit<ReplicaCallOptions, 'timeoutMs'>;
  * ```
  */
 export class ReplicaSet {
-  readonly replicas: ReplicaConnection[];
+  /** The current replicas (it changes as host names resolve to other addresses). */
+  replicas: ReplicaConnection[] = [];
   private rr = 0;
   private endpointsPromise: Promise<Set<string>> | undefined;
+  private readonly staticAddresses: string[];
+  private readonly names: DnsReplicas[] = [];
+  private firstResolution: Promise<void> | undefined;
+  /** Replicas whose address vanished, closing once their calls in flight are answered. */
+  private readonly retired = new Set<ReplicaConnection>();
+  private closed = false;
 
   constructor(
     readonly name: string,
@@ -55,7 +79,65 @@ export class ReplicaSet {
   ) {
     if (addresses.length === 0)
       throw new FlowgateError(Code.InvalidArgument, `Executor ${name} has no replica address`);
-    this.replicas = addresses.map((a) => new ReplicaConnection(stripScheme(a), name, options));
+    const stripped = addresses.map(stripScheme);
+    this.staticAddresses = stripped.filter(isStaticAddress);
+    for (const a of stripped.filter((x) => !isStaticAddress(x))) {
+      this.names.push(
+        new DnsReplicas(a, {
+          intervalMs: options.resolveIntervalMs ?? resolveIntervalFromEnv(),
+          lookup: options.lookup,
+          onChange: () => this.reconcile(),
+        }),
+      );
+    }
+    this.reconcile();
+  }
+
+  /** Makes {@link replicas} match the static addresses plus every name's resolved addresses. */
+  private reconcile(): void {
+    if (this.closed) return;
+    const wanted = [...new Set([...this.staticAddresses, ...this.names.flatMap((n) => n.addresses)])];
+    const byAddress = new Map(this.replicas.map((r) => [r.address, r]));
+    const next = wanted.map((a) => byAddress.get(a) ?? this.connect(a));
+    const keep = new Set(next);
+    for (const r of this.replicas) {
+      if (keep.has(r)) continue;
+      this.retired.add(r);
+      r.drainAndClose(() => this.retired.delete(r));
+    }
+    this.replicas = next;
+  }
+
+  private connect(address: string): ReplicaConnection {
+    const name = this.names.find((n) => n.addresses.includes(address));
+    const options: ReplicaSetOptions = name
+      ? {
+          ...this.options,
+          // Connected by IP: keep the name as the authority (and for TLS, the name checked).
+          channelOptions: {
+            'grpc.default_authority': name.address,
+            ...(this.options.credentials ? { 'grpc.ssl_target_name_override': name.host } : {}),
+            ...this.options.channelOptions,
+          },
+        }
+      : this.options;
+    const r = new ReplicaConnection(address, this.name, options);
+    r.onChange = () => {
+      if (r.draining) this.refresh();
+    };
+    return r;
+  }
+
+  /** Resolves the host names once, before the first call (a no-op without names). */
+  private resolved(): Promise<void> {
+    if (this.names.length === 0) return Promise.resolve();
+    this.firstResolution ??= Promise.all(this.names.map((n) => n.start())).then(() => undefined);
+    return this.firstResolution;
+  }
+
+  /** Resolves the host names again soon (a replica could not be reached, or is stopping). */
+  refresh(): void {
+    if (this.firstResolution) for (const n of this.names) void n.refresh();
   }
 
   /** The replicas' addresses. */
@@ -68,12 +150,16 @@ export class ReplicaSet {
     return this.replicas.reduce((n, r) => n + r.inFlight, 0);
   }
 
-  /** True when at least one replica's channel is usable. */
+  /** True when at least one replica's channel is usable (or the names are not resolved yet). */
   get healthy(): boolean {
+    if (this.replicas.length === 0) return this.names.length > 0 && !this.firstResolution;
     return this.replicas.some((r) => r.healthy);
   }
 
-  /** The replica with the fewest calls in flight among the healthy ones (round-robin on ties). */
+  /**
+   * The replica with the fewest calls in flight among the healthy ones that are not draining
+   * (round-robin on ties); a draining replica only when every other is broken.
+   */
   pick(exclude: Set<ReplicaConnection> = new Set()): ReplicaConnection | undefined {
     const n = this.replicas.length;
     let best: ReplicaConnection | undefined;
@@ -88,13 +174,17 @@ export class ReplicaSet {
 
   /** Sends one request to one replica. */
   send(request: DataRequest, options: ReplicaSetCallOptions = {}): Promise<DataRequest> {
-    return this.withRetries((r) => r.send(request, this.callOptions(options)), options.signal);
+    const run = () => this.withRetries((r) => r.send(request, this.callOptions(options)), options.signal);
+    const metrics = this.options.metrics;
+    return metrics === undefined ? run() : metrics.observeSend(this.name, sentBytes(request), run);
   }
 
   /** Sends the parts of one request (`process_data`) to one replica. */
   sendParts(parts: DataRequest[], options: ReplicaSetCallOptions = {}): Promise<DataRequest> {
     if (parts.length === 1) return this.send(parts[0]!, options);
-    return this.withRetries((r) => r.sendParts(parts, this.callOptions(options)), options.signal);
+    const run = () => this.withRetries((r) => r.sendParts(parts, this.callOptions(options)), options.signal);
+    const metrics = this.options.metrics;
+    return metrics === undefined ? run() : metrics.observeSend(this.name, sentBytes(parts), run);
   }
 
   private callOptions(options: ReplicaSetCallOptions): ReplicaCallOptions {
@@ -105,6 +195,11 @@ export class ReplicaSet {
     call: (r: ReplicaConnection) => Promise<DataRequest>,
     signal: AbortSignal | undefined,
   ): Promise<DataRequest> {
+    await this.resolved();
+    if (this.replicas.length === 0) {
+      await Promise.all(this.names.map((n) => n.refresh()));
+      if (this.replicas.length === 0) throw this.unresolved();
+    }
     const retries = this.options.retries ?? -1;
     const maxUndelivered = Math.max(3, this.replicas.length, retries + 1);
     const maxDeliveredRetries = Math.max(0, retries);
@@ -119,13 +214,15 @@ export class ReplicaSet {
         tried.clear();
         await pause(Math.min(50 * 2 ** round++, 500), signal);
       }
-      const replica = this.pick(tried)!;
+      const replica = this.pick(tried);
+      if (!replica) throw this.unresolved();
       tried.add(replica);
       addresses.add(replica.address);
       try {
         return await call(replica);
       } catch (err) {
         if (!(err instanceof FlowgateError) || err.code === Code.Cancelled) throw err;
+        if (err.code === Code.Unavailable) this.refresh();
         const retriable = err.code === Code.Unavailable || err.code === Code.DeadlineExceeded;
         if (!wasDelivered(err) && ++undelivered < maxUndelivered) continue;
         if (wasDelivered(err) && retriable && deliveredRetries++ < maxDeliveredRetries) continue;
@@ -144,6 +241,8 @@ export class ReplicaSet {
   }
 
   private async discover(): Promise<Set<string>> {
+    await this.resolved();
+    if (this.replicas.length === 0) throw this.unresolved();
     const deadlineMs = this.options.timeoutSendMs ?? 10_000;
     let lastError: unknown;
     const ordered = [...this.replicas].sort((a, b) => Number(b.healthy) - Number(a.healthy));
@@ -164,19 +263,30 @@ export class ReplicaSet {
     }
     throw new FlowgateError(
       Code.Unavailable,
-      `cannot discover the endpoints of Executor ${this.name} at ${this.addresses.join(', ')}: ${(lastError as Error)?.message}`,
+      `cannot reach Executor ${this.name} at ${this.addresses.join(', ')} to ask its endpoints (${(lastError as Error)?.message}); it may be down`,
       { cause: lastError, details: { executor: this.name, addresses: this.addresses } },
     );
   }
 
-  /** Closes every connection. */
+  private unresolved(): FlowgateError {
+    const why = this.names.map((n) => `${n.host}: ${n.error?.message ?? 'no address'}`).join('; ');
+    return new FlowgateError(
+      Code.Unavailable,
+      `cannot reach Executor ${this.name}: no replica address (${why}); it may not be ready yet`,
+      { details: { executor: this.name, delivered: false } },
+    );
+  }
+
+  /** Stops resolving and closes every connection. */
   close(): void {
-    for (const r of this.replicas) r.close();
+    this.closed = true;
+    for (const n of this.names) n.close();
+    for (const r of [...this.replicas, ...this.retired]) r.close();
   }
 }
 
 function score(r: ReplicaConnection): number {
-  return r.inFlight + (r.healthy ? 0 : 1e6);
+  return r.inFlight + (r.draining ? 1e5 : 0) + (r.healthy ? 0 : 1e6);
 }
 
 function withTried(err: FlowgateError, addresses: string[]): FlowgateError {

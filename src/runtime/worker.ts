@@ -2,7 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { Executor } from '../executor/executor.js';
 import { ExecutorHandler } from '../executor/handler.js';
 import type { DataRequest } from '../proto/request.js';
+import { forwardedFromGrpc } from '../transport/grpc/metadata.js';
 import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/server.js';
+import { GracefulStop, gracePeriodFromEnv } from './graceful-stop.js';
+import { Observability, observeWorkerCall, type ObservabilityOptions } from './observability.js';
 import { addRuntimeServices } from './runtime-services.js';
 
 /** Options of {@link WorkerRuntime}. */
@@ -13,12 +16,20 @@ export interface WorkerRuntimeOptions {
   host?: string;
   /** Port to bind; 0 (default) picks a free one. */
   port?: number;
-  /** How long `close()` waits for requests in flight, in ms. Default 10 s. */
+  /**
+   * How long `close()` (SIGTERM) drains requests in flight before the server closes, in ms.
+   * Default `FLOWGATE_GRACE_PERIOD_MS` from the environment, else 20 s (see `GracefulStop`).
+   */
   gracePeriodMs?: number;
   /** Message size limit in bytes, -1 for none. */
   maxMessageBytes?: number;
-  /** Metadata keys forwarded to Executors as `metadata`. */
+  /**
+   * Metadata keys handed to the Executor as `metadata` on calls that do not list their own (a
+   * Gateway lists the keys it forwarded, and those are used instead).
+   */
   forwardMetadata?: string[];
+  /** Prometheus metrics and OpenTelemetry tracing (see `docs/observability.md`); both off by default. */
+  observability?: ObservabilityOptions;
 }
 
 /**
@@ -36,14 +47,24 @@ export class WorkerRuntime {
   private readonly grpcServer: FlowgateGrpcServer;
   private readonly options: WorkerRuntimeOptions;
   private inFlight = 0;
-  private drained: (() => void) | undefined;
-  private closing = false;
+  private readonly stopper: GracefulStop;
+  private closing: Promise<void> | undefined;
+  /** Metrics and tracing, started by start(); undefined when both are off. */
+  private observability: Observability | undefined;
   port = 0;
 
   constructor(options: WorkerRuntimeOptions) {
     this.options = options;
     this.handler = new ExecutorHandler(options.executor);
     this.grpcServer = createGrpcServer({ maxMessageBytes: options.maxMessageBytes ?? -1 });
+    this.stopper = new GracefulStop(
+      {
+        setServing: (serving) => this.grpcServer.setServing(serving),
+        inFlight: () => this.inFlight,
+        closeServer: (graceMs) => this.grpcServer.close(graceMs),
+      },
+      options.gracePeriodMs ?? gracePeriodFromEnv(),
+    );
   }
 
   /** The served Executor's name. */
@@ -51,8 +72,15 @@ export class WorkerRuntime {
     return this.handler.name;
   }
 
+  /** The port the Prometheus metrics are served on, when `observability.monitoring` is on. */
+  get monitoringPort(): number | undefined {
+    return this.observability?.monitoringPort;
+  }
+
   /** Registers the services, binds, and resolves to the bound port. */
   async start(): Promise<number> {
+    const host = this.options.host ?? '127.0.0.1';
+    this.observability = await Observability.start(this.name, this.options.observability, host);
     addRuntimeServices(this.grpcServer, {
       handle: (parts, call) => this.run(parts, call.metadata),
       toStatus: (err) => ({ code: grpc.status.INTERNAL, details: (err as Error)?.message ?? String(err) }),
@@ -64,13 +92,10 @@ export class WorkerRuntime {
   }
 
   private serveStream(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): void {
-    let pending = 0;
-    let ended = false;
-    const finish = () => {
-      if (ended && pending === 0) call.end();
-    };
+    // Ends the stream once the client ends it, or once stopping, when its requests are answered.
+    const stream = this.stopper.track(call);
     call.on('data', (req: DataRequest) => {
-      pending++;
+      if (!stream.accept()) return; // stopping: never run; the client sends it elsewhere
       this.run([req], call.metadata)
         .then(
           (res) => {
@@ -78,56 +103,42 @@ export class WorkerRuntime {
           },
           () => undefined,
         )
-        .finally(() => {
-          pending--;
-          finish();
-        });
+        .finally(() => stream.done());
     });
-    call.on('end', () => {
-      ended = true;
-      finish();
-    });
+    call.on('end', () => stream.clientEnded());
     call.on('error', () => undefined);
   }
 
   private async run(parts: DataRequest[], md: grpc.Metadata): Promise<DataRequest> {
     this.inFlight++;
     try {
-      return await this.handler.handle(parts, { metadata: this.forwardedMetadata(md) });
+      const metadata = this.forwardedMetadata(md);
+      const obs = this.observability;
+      if (obs === undefined) return await this.handler.handle(parts, { metadata });
+      return await observeWorkerCall(obs, this.name, parts, md, (extra) =>
+        this.handler.handle(parts, { metadata, ...extra }),
+      );
     } finally {
       this.inFlight--;
-      if (this.inFlight === 0) this.drained?.();
     }
   }
 
+  /** The keys a Gateway forwarded (see `transport/grpc/metadata.ts`), else those of `forwardMetadata`. */
   private forwardedMetadata(md: grpc.Metadata): Record<string, string> {
-    const allow = this.options.forwardMetadata;
-    if (!allow || allow.length === 0) return {};
-    const out: Record<string, string> = {};
-    for (const key of allow) {
-      const v = md.get(key.toLowerCase())[0];
-      if (v !== undefined) out[key.toLowerCase()] = typeof v === 'string' ? v : v.toString('utf8');
-    }
-    return out;
+    return forwardedFromGrpc(md, this.options.forwardMetadata);
   }
 
   /**
-   * Graceful stop: reports NOT_SERVING, waits for requests in flight (up to the grace period),
-   * closes the server and the Executor.
+   * Graceful stop (SIGTERM): reports NOT_SERVING, keeps answering until the Gateways have moved
+   * away, ends its streams once their requests are answered, waits for requests in flight (all
+   * within the grace period), then closes the server and the Executor. See {@link GracefulStop}.
    */
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    const grace = this.options.gracePeriodMs ?? 10_000;
-    this.grpcServer.setServing(false);
-    if (this.inFlight > 0) {
-      await Promise.race([
-        new Promise<void>((r) => (this.drained = r)),
-        new Promise<void>((r) => setTimeout(r, grace).unref()),
-      ]);
-    }
-    await this.grpcServer.close(Math.min(grace, 2000));
-    await this.options.executor.close();
+  close(): Promise<void> {
+    this.closing ??= this.stopper
+      .stop()
+      .then(() => this.options.executor.close())
+      .finally(() => this.observability?.close());
+    return this.closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

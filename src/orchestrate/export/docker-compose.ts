@@ -37,13 +37,14 @@ export type ComposeService = Record<string, unknown>;
 
 /**
  * Health check and stop timing of every service. Compose has no preStop: a stopped container leaves
- * the network's DNS at once, then gets SIGTERM, drains (up to 10 s) and exits within the grace.
+ * the network's DNS at once, then gets SIGTERM, drains (up to 20 s, `FLOWGATE_GRACE_PERIOD_MS`)
+ * and exits within the grace.
  */
 export const COMPOSE_TIMING = {
   interval: '5s',
   timeout: '5s',
   retries: 3,
-  stopGracePeriod: '20s',
+  stopGracePeriod: '25s',
 } as const;
 
 /** The replica service names of one shard (or of an Executor without shards). */

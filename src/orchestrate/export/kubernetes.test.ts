@@ -167,9 +167,10 @@ void test('probes ping the runtime; preStop and the grace period cover the drain
     assert.deepEqual(c[p].exec.command, ['flowgate', 'ping', 'executor', '127.0.0.1:8080'], p);
   assert.equal(c.startupProbe.failureThreshold, 24); // timeout_ready 120 s / 5 s
   assert.deepEqual(c.lifecycle.preStop.exec.command, ['sleep', String(K8S_TIMING.preStopSeconds)]);
+  assert.equal(enc.terminationGracePeriodSeconds, 30);
   assert.ok(
-    K8S_TIMING.preStopSeconds + 10 + 2 < K8S_TIMING.terminationGracePeriodSeconds,
-    'preStop + drain (10 s) + server close (2 s) fit in the grace period',
+    K8S_TIMING.preStopSeconds + K8S_TIMING.drainSeconds < K8S_TIMING.terminationGracePeriodSeconds,
+    "preStop + the runtime's drain grace period fit in the grace period, with room to close",
   );
   assert.deepEqual(pod('gateway').containers[0].readinessProbe.exec.command, [
     'flowgate',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Code, FlowgateError } from '../../core/errors.js';
+import { DEFAULT_GRACE_PERIOD_MS } from '../../runtime/graceful-stop.js';
 import { executorArgs, headArgs, pingExecutorCommand, pingGatewayCommand } from './commands.js';
 import { GATEWAY_FLOW_PATH, gatewayCommand, gatewayFlowYaml } from './gateway-flow.js';
 import {
@@ -37,15 +38,23 @@ export interface KubernetesExport {
 /** A Kubernetes object as plain data. */
 export type KubernetesObject = Record<string, unknown> & { apiVersion: string; kind: string };
 
+/** After SIGTERM: the runtime's drain (`DEFAULT_GRACE_PERIOD_MS`), then closing the Executor. */
+const DRAIN_SECONDS = DEFAULT_GRACE_PERIOD_MS / 1000;
+const CLOSE_MARGIN_SECONDS = 5;
+const PRE_STOP_SECONDS = 5;
+
 /**
  * Probe and shutdown timing of every container. A stopping pod first sleeps `preStopSeconds` (it
- * still serves while the endpoints controller and DNS drop it, so the Gateway stops picking it),
- * then gets SIGTERM: the runtime reports NOT_SERVING, waits up to 10 s for requests in flight,
- * closes its server (up to 2 s) and exits. `terminationGracePeriodSeconds` covers all of it.
+ * still serves while the endpoints controller and DNS drop it, and Gateways re-resolving the
+ * headless name stop picking it), then gets SIGTERM: the runtime reports NOT_SERVING (Gateways
+ * watching its health stop sending at once), answers what is in flight and exits, within its
+ * grace period (`FLOWGATE_GRACE_PERIOD_MS`, 20 s by default). `terminationGracePeriodSeconds` is
+ * preStop + that grace period + 5 s to close the Executor: 30 s.
  */
 export const K8S_TIMING = {
-  preStopSeconds: 5,
-  terminationGracePeriodSeconds: 30,
+  preStopSeconds: PRE_STOP_SECONDS,
+  drainSeconds: DRAIN_SECONDS,
+  terminationGracePeriodSeconds: PRE_STOP_SECONDS + DRAIN_SECONDS + CLOSE_MARGIN_SECONDS,
   probePeriodSeconds: 5,
   probeTimeoutSeconds: 5,
   readinessFailureThreshold: 3,
