@@ -1,13 +1,13 @@
 /**
- * Throughput with metrics on versus off: a hook for when the Gateway has metrics. Set
- * {@link METRICS_ON} to the `configGateway` options that turn them on (and, if needed,
- * {@link METRICS_OFF} to those that turn them off); until then the section reports n/a.
+ * Throughput with metrics on versus off: {@link METRICS_ON} are the `configGateway` options that
+ * turn the Gateway's Prometheus metrics on (`monitoring: true`, a free `portMonitoring`; see
+ * docs/observability.md), {@link METRICS_OFF} those that leave them off (the default).
  */
 import { startEchoFlow } from '../flow/echo-flow.js';
 import { measureCell, type Cell, type MeasureContext } from '../measure.js';
 
-/** `configGateway` options with metrics on; `undefined` while flowgate has no metrics. */
-export const METRICS_ON: Record<string, unknown> | undefined = undefined;
+/** `configGateway` options with metrics on; `undefined` would report the section as n/a. */
+export const METRICS_ON: Record<string, unknown> | undefined = { monitoring: true };
 /** `configGateway` options with metrics off. */
 export const METRICS_OFF: Record<string, unknown> = {};
 

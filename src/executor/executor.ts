@@ -1,3 +1,4 @@
+import type { Context, Tracer } from '@opentelemetry/api';
 import type { DocumentArray } from '../document/index.js';
 import type { JsonObject } from '../proto/struct.js';
 import { endpointTable } from './requests.js';
@@ -37,6 +38,13 @@ export interface HandlerArgs {
   docsMap: Record<string, DocumentArray>;
   /** Request headers / gRPC metadata the Gateway was told to forward. */
   metadata: Record<string, string>;
+  /**
+   * With `tracing: true`: the OpenTelemetry context of this call's span (named after the endpoint),
+   * to start your own spans under it: `tracer.startSpan('encode', {}, tracingContext)`.
+   */
+  tracingContext?: Context;
+  /** With `tracing: true`: the runtime's OpenTelemetry tracer. */
+  tracer?: Tracer;
 }
 
 /** What an endpoint method may return. */

@@ -1,3 +1,4 @@
+import type { Context, Tracer } from '@opentelemetry/api';
 import { DocumentArray, decodeDocs, encodeDocs } from '../document/index.js';
 import type { DataRequest } from '../proto/request.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../proto/struct.js';
@@ -11,6 +12,11 @@ export const RESULTS_KEY = '__results__';
 export interface HandleOptions {
   /** Forwarded request metadata (headers), already filtered by the allow-list. */
   metadata?: Record<string, string>;
+  /** With tracing: the context of the endpoint's span and the tracer, handed to the method. */
+  tracingContext?: Context;
+  tracer?: Tracer;
+  /** With monitoring: called after the method returned, with its duration and the documents it got. */
+  onProcessed?: (endpoint: string, seconds: number, docs: number) => void;
 }
 
 /**
@@ -62,8 +68,14 @@ export class ExecutorHandler {
       const inputParams = mergeParameters(parts);
       const parameters = parametersFor(inputParams, this.name);
       const args: HandlerArgs = { docs, parameters, docsMatrix, docsMap, metadata: options.metadata ?? {} };
+      if (options.tracingContext) {
+        args.tracingContext = options.tracingContext;
+        args.tracer = options.tracer;
+      }
       const method = (this.executor as unknown as Record<string, (a: HandlerArgs) => unknown>)[methodName]!;
+      const started = options.onProcessed ? performance.now() : 0;
       const result = await method.call(this.executor, args);
+      options.onProcessed?.(endpoint, (performance.now() - started) / 1000, docs.length);
       let out = docs;
       if (result instanceof DocumentArray) out = result;
       else if (Array.isArray(result)) out = new DocumentArray(result as DocumentArray);

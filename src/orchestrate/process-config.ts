@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../gateway/gateway-runtime.js';
 import type { HeadRuntimeOptions } from '../runtime/head.js';
+import type { ObservabilityOptions } from '../runtime/observability.js';
 import type { GatewayUsesRef } from './custom-gateway.js';
 
 /** What a Flow sends an Executor process over IPC. */
@@ -12,6 +13,8 @@ export interface ExecutorProcessConfig {
   runtimeArgs: Record<string, unknown>;
   host: string;
   port: number;
+  /** Metrics and tracing of this process (its metrics port already chosen by the Flow). */
+  observability?: ObservabilityOptions;
 }
 
 /**
