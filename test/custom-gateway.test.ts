@@ -83,3 +83,13 @@ void test('a custom Gateway that does not answer GET / fails start() and leaves 
 void test('GatewayStreamer.getStreamer() outside a Gateway is a clear error', () => {
   assert.throws(() => GatewayStreamer.getStreamer(), /only in a running Gateway/);
 });
+
+void test('example: a custom gRPC Gateway passes the health check with addHealthService, getStreamer() from a separate module', async () => {
+  const out = await runExample('grpc-gateway.ts');
+  assert.deepEqual(out.response, { texts: ['hello!', 'world!'] });
+});
+
+void test('example: GatewayStreamer.getStreamer() from a worker thread of the Gateway', async () => {
+  const out = await runExample('worker-thread.ts');
+  assert.deepEqual(out, { status: 200, body: { texts: ['HEY!', 'HEY2!'] } });
+});

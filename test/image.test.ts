@@ -16,13 +16,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { Client, Document, DocumentArray } from '../src/index.js';
+import { Client, Document, DocumentArray, Flow } from '../src/index.js';
 import { freePort } from '../src/gateway/gateway-runtime.js';
 
 const run = promisify(execFile);
 const BASE = 'localhost/flowgate-test-node:20';
 const RUNTIME = 'localhost/flowgate:test';
 const USER_IMAGE = 'localhost/flowgate-hello:test';
+const GATEWAY_IMAGE = 'localhost/flowgate-my-gateway:test';
 /** What lets runc start containers in this sandbox (no rlimit may be raised; host networking). */
 const PODMAN = [
   '--runtime',
@@ -127,7 +128,7 @@ void describe('the runtime image', { skip }, () => {
   });
   after(async () => {
     if (container) await podman(['rm', '-f', container]).catch(() => undefined);
-    await podman(['rmi', '-f', USER_IMAGE]).catch(() => undefined);
+    await podman(['rmi', '-f', USER_IMAGE, GATEWAY_IMAGE]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -194,6 +195,72 @@ void describe('the runtime image', { skip }, () => {
       await client.close();
       await podman(['stop', '-t', '20', container]);
       assert.equal(await podman(['inspect', container, '--format', '{{.State.ExitCode}}']), '0');
+    },
+  );
+
+  void test(
+    "configGateway({ uses: 'docker://image' }) runs a custom Gateway image FROM it in front of the Flow",
+    { timeout: 300_000 },
+    async () => {
+      const app = join(dir, 'my-gateway');
+      await mkdir(app);
+      await writeFile(
+        join(app, 'package.json'),
+        '{ "name": "my-gateway", "private": true, "type": "module" }\n',
+      );
+      await writeFile(join(app, 'config.yml'), '!MyGateway\nmodules: my_gateway.ts\nwith:\n  greeting: hi\n');
+      await writeFile(
+        join(app, 'my_gateway.ts'),
+        [
+          "import { createServer, type Server } from 'node:http';",
+          "import { DocumentArray, Gateway, type GatewayOptions } from 'flowgate';",
+          'export class MyGateway extends Gateway {',
+          '  private server: Server | undefined;',
+          '  private readonly greeting: string;',
+          "  constructor({ greeting = '', ...o }: GatewayOptions & { greeting?: string }) {",
+          '    super(o);',
+          '    this.greeting = greeting;',
+          '  }',
+          '  override async setupServer() {',
+          '    this.server = createServer((req, res) => {',
+          "      if (req.url === '/') return res.end('{}');",
+          '      void (async () => {',
+          '        const texts: string[] = [];',
+          "        for await (const docs of this.streamer.streamDocs({ docs: new DocumentArray([{ text: 'abc' }]) }))",
+          '          texts.push(...docs.texts);',
+          '        res.end(JSON.stringify({ texts, greeting: this.greeting }));',
+          '      })();',
+          '    });',
+          '  }',
+          '  override async runServer() {',
+          '    const s = this.server!;',
+          '    await new Promise<void>((r) => s.listen(this.port, this.host, r));',
+          "    await new Promise<void>((r) => s.once('close', r));",
+          '  }',
+          '  override async shutdown() {',
+          '    this.server?.close();',
+          '  }',
+          '}',
+          '',
+        ].join('\n'),
+      );
+      await writeFile(
+        join(app, 'Containerfile'),
+        `FROM ${RUNTIME}\nCOPY --chown=node:node . /app\nENTRYPOINT ["flowgate", "gateway", "--uses", "config.yml"]\n`,
+      );
+      await podman(['build', ...PODMAN, '-t', GATEWAY_IMAGE, app]);
+      process.env.FLOWGATE_CONTAINER_ENGINE = 'podman';
+      process.env.FLOWGATE_CONTAINER_ARGS = PODMAN.filter((a) => a !== '--network' && a !== 'host').join(' ');
+      const flow = new Flow({ timeoutReady: 120_000 })
+        .configGateway({ uses: `docker://${GATEWAY_IMAGE}`, protocol: 'http' })
+        .add({ uses: 'examples/custom-gateway/my-gateway/executor.ts:Reverse' });
+      await flow.start();
+      try {
+        const res = await fetch(`http://127.0.0.1:${flow.port}/run`);
+        assert.deepEqual(await res.json(), { texts: ['cba'], greeting: 'hi' });
+      } finally {
+        await flow.close();
+      }
     },
   );
 });

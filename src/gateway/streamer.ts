@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { isMainThread } from 'node:worker_threads';
 import type * as grpc from '@grpc/grpc-js';
 import { AsyncQueue } from '../core/async-queue.js';
 import { Code, ExecutorError, FlowgateError } from '../core/errors.js';
@@ -6,8 +7,10 @@ import type { DocumentArray } from '../document/index.js';
 import { batchDocs, decodeDocs, encodeDocs, type Document } from '../document/index.js';
 import { DataRequest } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
+import type { RuntimeMetrics } from '../runtime/monitoring.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { GraphWalker, WalkOptions } from './graph-walker.js';
+import { serveStreamerToWorkers, WorkerThreadStreamer, type StreamerApi } from './worker-streamer.js';
 
 /** Options of {@link GatewayStreamer.rpcStream}. */
 export interface RpcStreamOptions {
@@ -51,11 +54,14 @@ export class GatewayStreamer {
     private readonly walker: GraphWalker,
     readonly pool: ConnectionPool,
     private readonly defaultPrefetch = 1000,
+    /** With monitoring: the Gateway's request metrics (`jina_receiving_request_seconds`...). */
+    private readonly metrics?: RuntimeMetrics,
   ) {}
 
   /** One request through the graph; `signal` cancels it (see {@link WalkOptions}). */
   process(request: DataRequest, options: WalkOptions = {}): Promise<DataRequest> {
-    return this.walker.process(request, options);
+    if (this.metrics === undefined) return this.walker.process(request, options);
+    return this.metrics.observeRequest(request, () => this.walker.process(request, options));
   }
 
   /**
@@ -170,7 +176,7 @@ export class GatewayStreamer {
 
   /** Waits for floating work, then closes every connection. */
   async close(): Promise<void> {
-    if (currentStreamer === this) currentStreamer = undefined;
+    if (currentStreamer === this) GatewayStreamer.setCurrent(undefined);
     await this.walker.drain();
     this.pool.close();
   }
@@ -186,7 +192,8 @@ export class GatewayStreamer {
    * for await (const docs of streamer.streamDocs({ docs, execEndpoint: '/' })) console.log(docs.texts);
    * ```
    */
-  static getStreamer(): GatewayStreamer {
+  static getStreamer(): StreamerApi {
+    if (!currentStreamer && !isMainThread) return new WorkerThreadStreamer();
     if (!currentStreamer)
       throw new FlowgateError(
         Code.FailedPrecondition,
@@ -198,11 +205,16 @@ export class GatewayStreamer {
   /** Makes `streamer` the one {@link GatewayStreamer.getStreamer} returns (set by GatewayRuntime). */
   static setCurrent(streamer: GatewayStreamer | undefined): void {
     currentStreamer = streamer;
+    stopServingWorkers?.();
+    // worker threads of this process reach it through a proxy (see worker-streamer.ts)
+    stopServingWorkers = streamer && isMainThread ? serveStreamerToWorkers(streamer) : undefined;
   }
 }
 
 /** The streamer of the Gateway running in this process, if any. */
 let currentStreamer: GatewayStreamer | undefined;
+/** Stops serving `currentStreamer` to worker threads. */
+let stopServingWorkers: (() => void) | undefined;
 
 /**
  * `p`'s value, or undefined as soon as `signal` aborts. Nothing long-lived keeps a reference to

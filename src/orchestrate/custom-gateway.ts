@@ -1,3 +1,6 @@
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { GatewayClass, Protocol } from '../gateway/gateway.js';
 import { checkHealth, createJinaClient } from '../transport/grpc/client.js';
@@ -26,24 +29,40 @@ export function gatewayUsesRef(uses: GatewayClass | string, module: string | und
   return { module, className: uses.name };
 }
 
-/** One health check of a Gateway port: gRPC health for grpc, `GET /` = 200 for the others. */
-export async function gatewayHealthy(protocol: Protocol, host: string, port: number): Promise<boolean> {
+/**
+ * One health check of a Gateway port: gRPC health for grpc, `GET /` = 200 for the others. With
+ * `tls`, over TLS without verifying the certificate: this only asks a process the Flow started
+ * itself whether it is up.
+ */
+export async function gatewayHealthy(
+  protocol: Protocol,
+  host: string,
+  port: number,
+  tls = false,
+): Promise<boolean> {
   const address = `${host}:${port}`;
   if (protocol === 'grpc') {
-    const client = createJinaClient(address);
+    const credentials = tls
+      ? grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false })
+      : undefined;
+    const client = createJinaClient(address, { credentials });
     try {
       return await checkHealth(client, 1000);
     } finally {
       client.close();
     }
   }
-  try {
-    const res = await fetch(`http://${address}/`, { signal: AbortSignal.timeout(1000) });
-    await res.body?.cancel();
-    return res.status === 200;
-  } catch {
-    return false;
-  }
+  return new Promise<boolean>((resolve) => {
+    const req = (tls ? httpsGet : httpGet)(
+      { host, port, path: '/', timeout: 1000, rejectUnauthorized: false },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(false));
+  });
 }
 
 /**
@@ -55,11 +74,12 @@ export async function waitGatewayHealthy(
   host: string,
   port: number,
   timeoutMs: number,
+  tls = false,
 ): Promise<void> {
   const checkHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await gatewayHealthy(protocol, checkHost, port)) return;
+    if (await gatewayHealthy(protocol, checkHost, port, tls)) return;
     if (Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, 100));
   }

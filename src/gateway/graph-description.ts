@@ -1,0 +1,116 @@
+import { Code, FlowgateError } from '../core/errors.js';
+import type { JsonObject } from '../proto/struct.js';
+import { GATEWAY_NODE, type TopologyNode } from './topology.js';
+
+/**
+ * The original's way of handing a Gateway its graph on the command line
+ * (`--graph-description`, `--graph-conditions`, `--deployments-addresses`,
+ * `--deployments-no-reduce`), converted to and from flowgate's {@link TopologyNode}s. A standalone
+ * Gateway (`flowgate gateway`, a Gateway in a container) is configured this way.
+ */
+
+/** `{"start-gateway": ["a"], "a": ["b"], "b": ["end-gateway"]}`: each node and where it sends. */
+export type GraphDescription = Record<string, string[]>;
+
+export const START_GATEWAY = 'start-gateway';
+export const END_GATEWAY = 'end-gateway';
+
+/** What the original's Gateway flags describe. */
+export interface GraphFlags {
+  graphDescription: GraphDescription;
+  /** Node -> its `when` filter. */
+  graphConditions?: Record<string, JsonObject>;
+  /** Node -> replica addresses (`host:port`, `grpc://host:port`), or its head's. */
+  deploymentsAddresses?: Record<string, string[]>;
+  /** Nodes that get every part (docsMatrix) instead of a reduced request. */
+  deploymentsNoReduce?: string[];
+}
+
+/** The Gateway's graph: nodes, the output node, and each deployment's addresses. */
+export interface GatewayGraph {
+  nodes: TopologyNode[];
+  output: string | undefined;
+  addresses: Record<string, string[]>;
+}
+
+/**
+ * Converts the original's graph flags to topology nodes. A node without addresses is a merge done
+ * by the Gateway itself (a join without an Executor); the node sending to `end-gateway` feeds the
+ * response (the last one listed when several do).
+ *
+ * @example
+ * ```ts
+ * graphFromFlags({ graphDescription: { 'start-gateway': ['a'], a: ['end-gateway'] },
+ *   deploymentsAddresses: { a: ['grpc://10.0.0.5:8080'] } });
+ * // { nodes: [{ name: 'a', needs: ['gateway'] }], output: 'a', addresses: { a: ['10.0.0.5:8080'] } }
+ * ```
+ */
+export function graphFromFlags(flags: GraphFlags): GatewayGraph {
+  const graph = flags.graphDescription;
+  if (typeof graph !== 'object' || graph === null || Array.isArray(graph))
+    throw new FlowgateError(Code.InvalidArgument, 'the graph description must be a JSON object');
+  const needs = new Map<string, string[]>();
+  const ends: string[] = [];
+  const node = (name: string) => {
+    if (!needs.has(name)) needs.set(name, []);
+    return needs.get(name)!;
+  };
+  for (const [from, targets] of Object.entries(graph)) {
+    if (!Array.isArray(targets))
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `graph description: '${from}' must map to a list of node names`,
+      );
+    if (from !== START_GATEWAY) node(from);
+    for (const to of targets) {
+      if (to === END_GATEWAY) {
+        if (from !== START_GATEWAY) ends.push(from);
+        continue;
+      }
+      node(to).push(from === START_GATEWAY ? GATEWAY_NODE : from);
+    }
+  }
+  const addresses: Record<string, string[]> = {};
+  for (const [name, list] of Object.entries(flags.deploymentsAddresses ?? {})) {
+    if (!needs.has(name))
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `deployments addresses name '${name}', which is not in the graph description`,
+      );
+    addresses[name] = [list].flat().map(stripScheme);
+  }
+  const noReduce = new Set(flags.deploymentsNoReduce ?? []);
+  const nodes = [...needs.entries()].map(([name, n]): TopologyNode => {
+    const out: TopologyNode = { name, needs: n };
+    const when = flags.graphConditions?.[name];
+    if (when) out.when = when;
+    if (noReduce.has(name)) out.noReduce = true;
+    if (!addresses[name]?.length) out.passThrough = true;
+    return out;
+  });
+  return { nodes, output: ends.at(-1), addresses };
+}
+
+/**
+ * The original's graph flags for topology nodes (the inverse of {@link graphFromFlags}).
+ *
+ * @example
+ * ```ts
+ * graphDescriptionOf([{ name: 'a', needs: ['gateway'] }]);
+ * // { 'start-gateway': ['a'], a: ['end-gateway'] }
+ * ```
+ */
+export function graphDescriptionOf(nodes: TopologyNode[], output?: string): GraphDescription {
+  const out = output ?? [...nodes].reverse().find((n) => !n.floating)?.name;
+  const graph: GraphDescription = { [START_GATEWAY]: [] };
+  for (const n of nodes) graph[n.name] = [];
+  for (const n of nodes)
+    for (const need of n.needs) graph[need === GATEWAY_NODE ? START_GATEWAY : need]!.push(n.name);
+  if (out !== undefined) graph[out]!.push(END_GATEWAY);
+  return graph;
+}
+
+/** `grpc://host:port` -> `host:port` (flowgate's replica addresses carry no scheme). */
+function stripScheme(address: string): string {
+  return address.replace(/^grpcs?:\/\//i, '');
+}
