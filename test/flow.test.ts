@@ -124,7 +124,7 @@ void describe('a Flow whose Executor cannot be imported', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  void test('start() rejects naming the Executor and showing its error output, and leaves nothing running', async () => {
+  void test('start() rejects naming the Executor and its error in one sentence, and leaves nothing running', async () => {
     const path = join(dir, 'broken.mjs');
     await writeFile(path, "throw new Error('kaboom while importing the module');\nexport class Broken {}\n");
     const flow = new Flow()
@@ -134,8 +134,7 @@ void describe('a Flow whose Executor cannot be imported', () => {
     await assert.rejects(flow.start(), (err: unknown) => {
       assert.ok(err instanceof Error);
       assert.match(err.message, /broken/);
-      assert.match(err.message, /kaboom while importing the module/);
-      assert.match(err.message, /its error output/);
+      assert.match(err.message, /^executor broken failed to start: kaboom while importing the module$/);
       return true;
     });
     assert.deepEqual(flow.pids, []);

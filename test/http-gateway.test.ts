@@ -131,7 +131,7 @@ void describe('the HTTP Gateway of a Flow of two Executors', () => {
       timeoutSend: 1000,
       exposeEndpoints: { '/foo': { methods: ['GET'], path: '/bar', summary: 'foo over GET' } },
     })
-    .add({ name: 'shouter', uses: Shouter })
+    .add({ name: 'shouter', uses: Shouter, restartPolicy: 'never' }) // a test kills it for good
     .add({ name: 'marker', uses: Marker });
   let base = '';
   let client: Client;

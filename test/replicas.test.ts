@@ -27,7 +27,14 @@ void describe('3 replicas with the default retries', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flowgate-replicas-'));
-    flow = new Flow().add({ name: 'rep', uses: WhoAmI, replicas: 3, usesWith: { serialMs: 5, dir } });
+    // restartPolicy 'never': these tests are about the survivors (restarts: test/faults.test.ts)
+    flow = new Flow().add({
+      name: 'rep',
+      uses: WhoAmI,
+      replicas: 3,
+      usesWith: { serialMs: 5, dir },
+      restartPolicy: 'never',
+    });
     await flow.start();
     client = new Client({ port: flow.port });
   });
@@ -83,7 +90,7 @@ void describe('3 replicas with retries set, one killed mid-run', () => {
   before(async () => {
     flow = new Flow()
       .configGateway({ retries: 3 })
-      .add({ name: 'rep', uses: WhoAmI, replicas: 3, usesWith: { serialMs: 4 } });
+      .add({ name: 'rep', uses: WhoAmI, replicas: 3, usesWith: { serialMs: 4 }, restartPolicy: 'never' });
     await flow.start();
     client = new Client({ port: flow.port });
   });

@@ -136,7 +136,7 @@ void describe('the WebSocket Gateway in front of a Flow', () => {
   // prefetch 2: two requests in flight per stream, so that back-pressure shows within a second.
   const flow = new Flow()
     .configGateway({ protocol: 'websocket', prefetch: 2 })
-    .add({ name: 'wsexec', uses: WsWorker });
+    .add({ name: 'wsexec', uses: WsWorker, restartPolicy: 'never' }); // the last test kills it for good
   let port: number;
 
   before(async () => {

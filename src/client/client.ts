@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Code, FlowgateError, type ExecutorError } from '../core/errors.js';
 import { Document, DocumentArray, batchDocs, encodeDocs, type DocumentInit } from '../document/index.js';
 import { executorErrorOf } from '../gateway/streamer.js';
@@ -5,6 +6,7 @@ import { DataRequest, StatusCode } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { HttpTransport } from './http-transport.js';
+import { ProgressBar } from './progress.js';
 import { Response } from './response.js';
 import type { ClientTransport } from './transport.js';
 import { WebSocketTransport } from './websocket-transport.js';
@@ -21,10 +23,32 @@ export interface ClientOptions {
   protocol?: ClientProtocol;
   /** Use TLS (implied by `grpcs://`, `https://`, `wss://`). */
   tls?: boolean;
-  /** PEM of the CA that signed the Gateway's certificate, for private CAs. */
-  rootCertificates?: Buffer;
-  /** gRPC compression between client and Gateway. */
+  /** PEM of the CA that signed the Gateway's certificate, for private CAs (else the system's CAs). */
+  rootCertificates?: Buffer | string;
+  /** A PEM file with that CA (read once, when the Client is built). */
+  caFile?: string;
+  /**
+   * Sent as `Authorization: Bearer <token>` (gRPC metadata `authorization`) on every request of
+   * every protocol. Default: the environment variable `FLOWGATE_AUTH_TOKEN`, if set.
+   */
+  authToken?: string;
+  /**
+   * gRPC: compress the requests (`gzip`, `deflate`) and ask for compressed responses. HTTP: the
+   * `Accept-Encoding` sent (`none`, the default, asks for none: on a fast network compression costs
+   * more than it saves).
+   */
   compression?: 'none' | 'gzip' | 'deflate';
+  /** Largest response accepted, bytes (gRPC and WebSocket); default: gRPC unlimited, WebSocket 100 MiB. */
+  maxMessageBytes?: number;
+}
+
+/** The environment variable the Client reads its default `authToken` from. */
+export const CLIENT_AUTH_TOKEN_ENV = 'FLOWGATE_AUTH_TOKEN';
+
+/** What every transport gets from the Client's options. */
+interface TransportSecurity {
+  rootCertificates: Buffer | undefined;
+  headers: Record<string, string>;
 }
 
 /** What `post()` accepts as inputs. */
@@ -47,11 +71,16 @@ export interface PostOptions {
   timeout?: number;
   /** Extra headers / gRPC metadata. */
   metadata?: Record<string, string>;
+  /**
+   * A progress line on stderr (documents sent and received, requests/s, errors). `true`: always;
+   * default: when stderr is a terminal and the post runs longer than a second; `false`: never.
+   */
+  showProgress?: boolean;
 }
 
 type ProtocolFactory = (
   address: { host: string; port: number; tls: boolean },
-  options: ClientOptions,
+  options: Omit<ClientOptions, 'rootCertificates'> & TransportSecurity,
 ) => ClientTransport;
 
 const transports: Partial<Record<ClientProtocol, ProtocolFactory>> = {
@@ -60,10 +89,45 @@ const transports: Partial<Record<ClientProtocol, ProtocolFactory>> = {
       tls: a.tls,
       rootCertificates: o.rootCertificates,
       compression: o.compression,
+      headers: o.headers,
+      maxMessageBytes: o.maxMessageBytes,
     }),
-  http: (a) => new HttpTransport(a.host, a.port, { tls: a.tls }),
-  websocket: (a, o) => new WebSocketTransport(a, { tls: a.tls, rootCertificates: o.rootCertificates }),
+  http: (a, o) =>
+    new HttpTransport(a.host, a.port, {
+      tls: a.tls,
+      rootCertificates: o.rootCertificates,
+      headers: o.headers,
+      compression: o.compression,
+    }),
+  websocket: (a, o) =>
+    new WebSocketTransport(a, {
+      tls: a.tls,
+      rootCertificates: o.rootCertificates,
+      headers: o.headers,
+      maxMessageBytes: o.maxMessageBytes,
+    }),
 };
+
+/** The CA and the headers every request carries, from the options and the environment. */
+function transportSecurity(o: ClientOptions): TransportSecurity {
+  let ca = typeof o.rootCertificates === 'string' ? Buffer.from(o.rootCertificates) : o.rootCertificates;
+  if (o.caFile !== undefined) {
+    try {
+      ca = readFileSync(o.caFile);
+    } catch (err) {
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `cannot read caFile ${o.caFile}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+  const envToken = process.env[CLIENT_AUTH_TOKEN_ENV];
+  const token = o.authToken ?? (envToken ? envToken : undefined);
+  return { rootCertificates: ca, headers: token ? { authorization: `Bearer ${token}` } : {} };
+}
 
 /** Registers the transport of a protocol (HTTP and WebSocket register themselves). */
 export function registerClientTransport(protocol: ClientProtocol, factory: ProtocolFactory): void {
@@ -142,8 +206,10 @@ export class Client {
   readonly protocol: ClientProtocol;
   readonly tls: boolean;
   private transport: ClientTransport | undefined;
+  private readonly security: TransportSecurity;
 
   constructor(private readonly options: ClientOptions = {}) {
+    this.security = transportSecurity(options);
     const a = resolveAddress(options);
     this.host = a.host;
     this.port = a.port;
@@ -155,7 +221,10 @@ export class Client {
     if (!this.transport) {
       const f = transports[this.protocol];
       if (!f) throw new FlowgateError(Code.Unimplemented, `the ${this.protocol} client is not available`);
-      this.transport = f({ host: this.host, port: this.port, tls: this.tls }, this.options);
+      this.transport = f(
+        { host: this.host, port: this.port, tls: this.tls },
+        { ...this.options, ...this.security },
+      );
     }
     return this.transport;
   }
@@ -183,7 +252,8 @@ export class Client {
     const size = options.requestSize ?? 100;
     if (!Number.isInteger(size))
       throw new FlowgateError(Code.InvalidArgument, 'requestSize must be an integer');
-    const requests = toRequests(on, inputs, { ...options, requestSize: size });
+    const bar = progressFor(on, inputs, options.showProgress);
+    const requests = toRequests(on, inputs, { ...options, requestSize: size }, (n) => bar?.sent(n));
     const docs = new DocumentArray();
     const responses: Response[] = [];
     let firstError: ExecutorError | undefined;
@@ -195,6 +265,7 @@ export class Client {
       metadata: options.metadata,
     })) {
       const res = new Response(raw);
+      bar?.received(raw.isError ? 0 : res.docs.length, !raw.isError);
       if (raw.isError) {
         if (options.onError) await options.onError(res);
         else if (!hasCallbacks) firstError ??= executorErrorOf(raw);
@@ -204,6 +275,7 @@ export class Client {
       else if (!raw.isError) docs.extend(res.docs);
       if (firstError && !options.returnResponses) break;
     }
+    bar?.done();
     if (firstError) throw firstError;
     return options.returnResponses ? responses : docs;
   }
@@ -258,10 +330,22 @@ function isIterable(v: unknown): v is Iterable<unknown> {
   return v != null && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function';
 }
 
+/** The progress line of a post, or undefined when it is not wanted (see `showProgress`). */
+function progressFor(
+  on: string,
+  inputs: PostInputs | undefined,
+  show: boolean | undefined,
+): ProgressBar | undefined {
+  if (show === false || (show === undefined && !process.stderr.isTTY)) return undefined;
+  const total = Array.isArray(inputs) || inputs instanceof DocumentArray ? inputs.length : undefined;
+  return new ProgressBar({ label: on, total, delayMs: show ? 0 : 1000 });
+}
+
 async function* toRequests(
   on: string,
   inputs: PostInputs | undefined,
   options: PostOptions & { requestSize: number },
+  onBatch?: (docs: number) => void,
 ): AsyncGenerator<DataRequest> {
   const source: AsyncIterable<Document | DocumentInit> | Iterable<Document | DocumentInit> =
     inputs === undefined
@@ -270,6 +354,7 @@ async function* toRequests(
         ? [inputs]
         : (inputs as AsyncIterable<Document | DocumentInit> | Iterable<Document | DocumentInit>);
   for await (const docs of batchDocs(source, options.requestSize <= 0 ? Infinity : options.requestSize)) {
+    onBatch?.(docs.length);
     yield DataRequest.create({
       endpoint: on,
       targetExecutor: options.targetExecutor,

@@ -8,25 +8,40 @@ import {
   JinaInfoRPCService,
   JinaRPCService,
 } from '../transport/grpc/services.js';
+import { tlsFailure } from './tls-errors.js';
 import type { ClientTransport, TransportCallOptions } from './transport.js';
 
 /** Options of the gRPC transport. */
 export interface GrpcTransportOptions {
   tls?: boolean;
+  /** PEM of the CA that signed the Gateway's certificate; default: the system's CAs. */
   rootCertificates?: Buffer;
+  /** Compress requests (and ask for compressed responses). */
   compression?: Compression;
+  /** Metadata sent on every call (e.g. `authorization`). */
+  headers?: Record<string, string>;
+  /** Largest message sent or received, bytes; default unlimited. */
+  maxMessageBytes?: number;
 }
 
 /** Maps a gRPC error from the Gateway to a FlowgateError with a sentence a user can act on. */
 function fromGrpcError(err: grpc.ServiceError, address: string): FlowgateError {
   const code = (err.code ?? Code.Unknown) as Code;
-  const msg =
-    code === Code.Unavailable &&
-    /ECONNREFUSED|No connection established|Failed to connect to remote host/i.test(err.details)
+  const tls = code === Code.Unavailable ? tlsFailure(err, address) : undefined;
+  const msg = tls
+    ? tls
+    : code === Code.Unavailable &&
+        /^(No connection established|Failed to connect to remote host|connect ECONNREFUSED)/i.test(
+          err.details,
+        )
       ? `cannot reach the Gateway at ${address}: ${err.details}`
       : code === Code.DeadlineExceeded
         ? `the request to ${address} timed out: ${err.details}`
-        : err.details || err.message;
+        : code === Code.ResourceExhausted
+          ? `the Gateway at ${address} or this client refused a message larger than the limit (maxMessageBytes): ${err.details}`
+          : code === Code.Unauthenticated
+            ? `the Gateway at ${address} refused the request (UNAUTHENTICATED): ${err.details}`
+            : err.details || err.message;
   return new FlowgateError(code, msg, { cause: err });
 }
 
@@ -56,6 +71,7 @@ function drained(call: grpc.ClientDuplexStream<DataRequest, DataRequest>): Promi
 /** The gRPC transport: every post is one `JinaRPC/Call` stream. */
 export class GrpcTransport implements ClientTransport {
   private readonly client: grpc.Client;
+  private readonly headers: Record<string, string>;
 
   constructor(
     private readonly address: string,
@@ -64,19 +80,45 @@ export class GrpcTransport implements ClientTransport {
     const credentials = options.tls
       ? grpc.credentials.createSsl(options.rootCertificates ?? null)
       : grpc.credentials.createInsecure();
-    this.client = createJinaClient(address, { credentials, compression: options.compression });
+    this.client = createJinaClient(address, {
+      credentials,
+      compression: options.compression,
+      maxMessageBytes: options.maxMessageBytes,
+      // a restarted Gateway is found again within a second or two, not after grpc-js's 2 minutes
+      channelOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2000 },
+    });
+    this.headers = options.headers ?? {};
+  }
+
+  /** Call metadata: the transport's headers, then the call's own. */
+  private metadata(extra: Record<string, string> = {}): grpc.Metadata {
+    const md = new grpc.Metadata();
+    for (const [k, v] of Object.entries({ ...this.headers, ...extra })) md.set(k.toLowerCase(), v);
+    return md;
+  }
+
+  /**
+   * Waits (up to 3 s, or the call's timeout) for a channel that is not connected, so that a post
+   * after a Gateway restart reconnects instead of failing on the channel's back-off; a Gateway that
+   * stays down still fails the call fast with UNAVAILABLE.
+   */
+  private async connected(timeoutMs: number | undefined): Promise<void> {
+    const channel = this.client.getChannel();
+    if (channel.getConnectivityState(true) === grpc.connectivityState.READY) return;
+    const wait = Math.min(3000, timeoutMs && timeoutMs > 0 ? timeoutMs : 3000);
+    await new Promise<void>((resolve) => this.client.waitForReady(Date.now() + wait, () => resolve()));
   }
 
   async *stream(
     requests: AsyncIterable<DataRequest>,
     options: TransportCallOptions,
   ): AsyncIterable<DataRequest> {
-    const md = new grpc.Metadata();
+    const md = this.metadata(options.metadata);
     if (options.resultsInOrder) md.set('__results_in_order__', 'true');
     if (options.prefetch !== undefined) md.set('__prefetch__', String(options.prefetch));
-    for (const [k, v] of Object.entries(options.metadata ?? {})) md.set(k.toLowerCase(), v);
     const callOptions: grpc.CallOptions = {};
     if (options.timeoutMs && options.timeoutMs > 0) callOptions.deadline = Date.now() + options.timeoutMs;
+    await this.connected(options.timeoutMs);
     const call = duplex(this.client, JinaRPCService.Call, md, callOptions);
     let writeError: Error | undefined;
     const writer = (async () => {
@@ -109,7 +151,7 @@ export class GrpcTransport implements ClientTransport {
         this.client,
         JinaGatewayDryRunRPCService.dry_run,
         {},
-        { deadlineMs: timeoutMs },
+        { deadlineMs: timeoutMs, metadata: this.metadata() },
       );
       return response;
     } catch (err) {
@@ -119,7 +161,12 @@ export class GrpcTransport implements ClientTransport {
 
   async status(): Promise<{ jina: Record<string, string>; envs: Record<string, string> }> {
     try {
-      const { response } = await unary(this.client, JinaInfoRPCService._status, {}, { deadlineMs: 5000 });
+      const { response } = await unary(
+        this.client,
+        JinaInfoRPCService._status,
+        {},
+        { deadlineMs: 5000, metadata: this.metadata() },
+      );
       return { jina: { ...response.jina }, envs: { ...response.envs } };
     } catch (err) {
       throw fromGrpcError(err as grpc.ServiceError, this.address);

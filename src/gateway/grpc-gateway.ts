@@ -6,6 +6,7 @@ import { DRY_RUN_ENDPOINT } from '../executor/requests.js';
 import { DataRequest, StatusCode, statusFromError } from '../proto/request.js';
 import type { jina } from '../proto/wire.js';
 import { environmentInfo } from '../runtime/info.js';
+import { forwardedToGrpc } from '../transport/grpc/metadata.js';
 import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/server.js';
 import {
   JinaGatewayDryRunRPCService,
@@ -14,8 +15,13 @@ import {
   JinaSingleDataRequestRPCService,
   ServiceNames,
 } from '../transport/grpc/services.js';
+import { headerRecord, metadataToForward, type AuthOutcome, type Authenticator } from './auth.js';
 import { Gateway, type GatewayOptions } from './gateway.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type TlsKeyPair } from './security.js';
 import type { GatewayStreamer } from './streamer.js';
+
+/** What every kind of server call has (grpc-js does not export its own name for it). */
+type SurfaceCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getPeer' | 'cancelled'>;
 
 /** Maps any error to a gRPC status object: the one place this mapping lives for the Gateway. */
 export function toGrpcStatus(err: unknown): Partial<grpc.StatusObject> {
@@ -40,65 +46,144 @@ export async function dryRun(streamer: GatewayStreamer): Promise<jina.IStatusPro
   }
 }
 
+/** Options of {@link GrpcGateway}. */
+export interface GrpcGatewayOptions extends GatewayOptions {
+  /** Server credentials; default: TLS with `tls`, else plaintext. */
+  credentials?: grpc.ServerCredentials;
+  /** Serve TLS with this key pair. */
+  tls?: TlsKeyPair;
+  /** Largest message received or sent, bytes (RESOURCE_EXHAUSTED above it); 0 or less = none. Default 64 MiB. */
+  maxMessageBytes?: number;
+  /** Checks every call but health and reflection (UNAUTHENTICATED when it fails). */
+  authenticator?: Authenticator;
+  /** Metadata keys sent on to Executors as `metadata`. */
+  forwardMetadata?: string[];
+}
+
 /**
  * The built-in gRPC Gateway: `JinaRPC/Call` (bidirectional, answered in completion order unless the
  * client sends `__results_in_order__: true`), `process_single_data`, `dry_run`, `_status`, health
- * and reflection.
+ * and reflection. With an authenticator, every call but health and reflection must pass it.
  */
 export class GrpcGateway extends Gateway {
   private grpcServer: FlowgateGrpcServer | undefined;
   private stopped: (() => void) | undefined;
   private readonly credentials: grpc.ServerCredentials | undefined;
   private readonly maxMessageBytes: number;
+  private readonly authenticator: Authenticator | undefined;
+  private readonly forwardMetadata: string[] | undefined;
 
-  constructor(
-    options: GatewayOptions & { credentials?: grpc.ServerCredentials; maxMessageBytes?: number } = {},
-  ) {
+  constructor(options: GrpcGatewayOptions = {}) {
     super(options);
-    this.credentials = options.credentials;
-    this.maxMessageBytes = options.maxMessageBytes ?? -1;
+    this.credentials =
+      options.credentials ??
+      (options.tls
+        ? grpc.ServerCredentials.createSsl(null, [
+            { private_key: Buffer.from(options.tls.key), cert_chain: Buffer.from(options.tls.cert) },
+          ])
+        : undefined);
+    const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.maxMessageBytes = max > 0 ? max : -1;
+    this.authenticator = options.authenticator;
+    this.forwardMetadata = options.forwardMetadata;
+  }
+
+  /** Authenticates one call; a rejection is answered UNAUTHENTICATED by the caller. */
+  private async authorize(call: SurfaceCall, path: string): Promise<AuthOutcome> {
+    if (!this.authenticator) return { ok: true };
+    return this.authenticator({
+      protocol: 'grpc',
+      headers: grpcHeaders(call.metadata),
+      peer: call.getPeer(),
+      method: 'POST',
+      path,
+    });
+  }
+
+  /** The metadata of `call` that travels on to Executors, with the principal if any. */
+  private forwardable(call: SurfaceCall, auth: AuthOutcome): grpc.Metadata | undefined {
+    if (!this.forwardMetadata && !(auth.ok && auth.principal)) return undefined;
+    const principal = auth.ok ? auth.principal : undefined;
+    return forwardedToGrpc(metadataToForward(grpcHeaders(call.metadata), this.forwardMetadata, principal));
+  }
+
+  /** Runs `serve` once `call` is authenticated, else answers UNAUTHENTICATED through `deny`. */
+  private guarded<C extends SurfaceCall>(
+    path: string,
+    serve: (call: C, auth: AuthOutcome) => void,
+    deny: (call: C, status: Partial<grpc.StatusObject>) => void,
+  ): (call: C) => void {
+    return (call) => {
+      if (!this.authenticator) return serve(call, { ok: true });
+      void this.authorize(call, path).then((auth) => {
+        if (call.cancelled) return; // the client went away while it was being authenticated
+        if (auth.ok) serve(call, auth);
+        else deny(call, { code: grpc.status.UNAUTHENTICATED, details: auth.message });
+      });
+    };
+  }
+
+  private unaryGuard<Req, Res>(
+    path: string,
+    serve: (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>, auth: AuthOutcome) => void,
+  ): (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void {
+    return (call, cb) =>
+      this.guarded<grpc.ServerUnaryCall<Req, Res>>(
+        path,
+        (c, auth) => serve(c, cb, auth),
+        (_c, status) => cb(status),
+      )(call);
   }
 
   override async setupServer(): Promise<void> {
     const s = createGrpcServer({ maxMessageBytes: this.maxMessageBytes });
     this.grpcServer = s;
-    s.server.addService(JinaRPCService, {
-      Call: (call: grpc.ServerDuplexStream<DataRequest, DataRequest>) => this.serveCall(call),
+    // `Call` decodes its messages itself (see UNREADABLE): a bad frame ends the stream with
+    // INVALID_ARGUMENT naming it, instead of grpc-js's own path, which can leave the call open.
+    s.server.addService(LENIENT_CALL_SERVICE, {
+      Call: this.guarded<grpc.ServerDuplexStream<DataRequest, DataRequest>>(
+        JinaRPCService.Call.path,
+        (call, auth) => this.serveCall(call, auth),
+        (call, status) => call.emit('error', status),
+      ),
     });
     s.server.addService(JinaSingleDataRequestRPCService, {
-      process_single_data: (
-        call: grpc.ServerUnaryCall<DataRequest, DataRequest>,
-        cb: grpc.sendUnaryData<DataRequest>,
-      ) => {
-        // A client that goes away (or whose deadline passes) cancels the work still pending.
-        // grpc-js also emits 'cancelled' after a call that was answered: only abort unsettled work
-        // (aborting builds an error with a stack: measurable at thousands of calls per second).
-        const abort = new AbortController();
-        let settled = false;
-        call.on('cancelled', () => {
-          if (!settled) abort.abort();
-        });
-        this.streamer
-          .process(call.request, { metadata: forwardable(call.metadata), signal: abort.signal })
-          .then(
-            (res) => {
-              settled = true;
-              cb(null, res);
-            },
-            (err: unknown) => {
-              settled = true;
-              if (!call.cancelled) cb(toGrpcStatus(err));
-            },
-          );
-      },
+      process_single_data: this.unaryGuard<DataRequest, DataRequest>(
+        JinaSingleDataRequestRPCService.process_single_data.path,
+        (call, cb, auth) => {
+          // A client that goes away (or whose deadline passes) cancels the work still pending.
+          // grpc-js also emits 'cancelled' after a call that was answered: only abort unsettled work
+          // (aborting builds an error with a stack: measurable at thousands of calls per second).
+          const abort = new AbortController();
+          let settled = false;
+          call.on('cancelled', () => {
+            if (!settled) abort.abort();
+          });
+          this.streamer
+            .process(call.request, { metadata: this.forwardable(call, auth), signal: abort.signal })
+            .then(
+              (res) => {
+                settled = true;
+                cb(null, res);
+              },
+              (err: unknown) => {
+                settled = true;
+                if (!call.cancelled) cb(toGrpcStatus(err));
+              },
+            );
+        },
+      ),
     });
     s.server.addService(JinaGatewayDryRunRPCService, {
-      dry_run: (_call: unknown, cb: grpc.sendUnaryData<jina.IStatusProto>) => {
-        void dryRun(this.streamer).then((status) => cb(null, status));
-      },
+      dry_run: this.unaryGuard<unknown, jina.IStatusProto>(
+        JinaGatewayDryRunRPCService.dry_run.path,
+        (_call, cb) => void dryRun(this.streamer).then((status) => cb(null, status)),
+      ),
     });
     s.server.addService(JinaInfoRPCService, {
-      _status: (_call: unknown, cb: grpc.sendUnaryData<jina.IJinaInfoProto>) => cb(null, environmentInfo()),
+      _status: this.unaryGuard<unknown, jina.IJinaInfoProto>(JinaInfoRPCService._status.path, (_call, cb) =>
+        cb(null, environmentInfo()),
+      ),
     });
     s.serviceNames.push(
       ServiceNames.JinaRPC,
@@ -108,7 +193,7 @@ export class GrpcGateway extends Gateway {
     );
   }
 
-  private serveCall(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): void {
+  private serveCall(call: grpc.ServerDuplexStream<DataRequest, DataRequest>, auth: AuthOutcome): void {
     const inOrder = call.metadata.get('__results_in_order__')[0]?.toString() === 'true';
     const prefetchMd = Number(call.metadata.get('__prefetch__')[0]?.toString());
     // The client going away or its deadline passing (grpc-js then cancels the call) cancels the
@@ -118,11 +203,13 @@ export class GrpcGateway extends Gateway {
     setMaxListeners(0, abort.signal); // one listener per request in flight on this stream
     call.on('error', () => undefined);
     // Read without destroying the call at end of input: the response side is still writing.
-    const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<DataRequest>;
+    const requests = readable(
+      call.iterator({ destroyOnReturn: false }) as AsyncIterable<DataRequest | Unreadable>,
+    );
     const responses = this.streamer.rpcStream(requests, {
       resultsInOrder: inOrder,
       ...(Number.isFinite(prefetchMd) && prefetchMd >= 0 ? { prefetch: prefetchMd } : {}),
-      metadata: forwardable(call.metadata),
+      metadata: this.forwardable(call, auth),
       signal: abort.signal,
     });
     void (async () => {
@@ -151,6 +238,44 @@ export class GrpcGateway extends Gateway {
   }
 }
 
+/** A request frame that is not a DataRequestProto (what the lenient deserializer returns). */
+class Unreadable {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * `JinaRPC/Call` whose deserializer never throws: grpc-js answers a deserialization failure with a
+ * status that it defers while a message is being processed, and in a stream with requests in flight
+ * that status can stay unsent (the client then waits for its deadline). The Gateway ends the stream
+ * itself instead, with INVALID_ARGUMENT.
+ */
+const LENIENT_CALL_SERVICE = {
+  Call: {
+    ...JinaRPCService.Call,
+    requestDeserialize: (bytes: Buffer): DataRequest | Unreadable => {
+      try {
+        return JinaRPCService.Call.requestDeserialize(bytes);
+      } catch (err) {
+        return new Unreadable((err as Error).message);
+      }
+    },
+  },
+} as unknown as typeof JinaRPCService;
+
+/** The requests of a `Call`, failing with INVALID_ARGUMENT at the first frame that is not one. */
+async function* readable(source: AsyncIterable<DataRequest | Unreadable>): AsyncGenerator<DataRequest> {
+  let n = 0;
+  for await (const item of source) {
+    n++;
+    if (item instanceof Unreadable)
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `message ${n} of the stream is not a DataRequestProto (${item.reason})`,
+      );
+    yield item;
+  }
+}
+
 /** Resolves when `call` can take more writes, or when it is cancelled. */
 function waitDrain(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): Promise<void> {
   return new Promise((resolve) => {
@@ -164,8 +289,7 @@ function waitDrain(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): Pro
   });
 }
 
-/** Call metadata that may travel on to Executors (never the reserved `__…__` keys). */
-function forwardable(md: grpc.Metadata): grpc.Metadata | undefined {
-  void md;
-  return undefined;
+/** Call metadata as the record an `authenticate` hook and the allow-list read (text values only). */
+function grpcHeaders(md: grpc.Metadata): Record<string, string> {
+  return headerRecord(md.getMap());
 }

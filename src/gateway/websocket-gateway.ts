@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type * as grpc from '@grpc/grpc-js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Code, FlowgateError } from '../core/errors.js';
 import { Document, DocumentArray, encodeDocs } from '../document/index.js';
@@ -15,22 +16,54 @@ import {
   WsPath,
   type WsSubprotocol,
 } from '../transport/websocket/frames.js';
+import { forwardedToGrpc } from '../transport/grpc/metadata.js';
+import { headerRecord, metadataToForward, type Authenticator } from './auth.js';
 import { Gateway, type GatewayOptions } from './gateway.js';
+import { peerOf, registerAuthHook } from './http/auth-hook.js';
+import { DEFAULT_SLOW_CLIENT_TIMEOUT_MS, slowClientOptions } from './http/app.js';
 import { registerInfoRoutes } from './http/info-routes.js';
+import type { TlsKeyPair } from './security.js';
 import { networkCloseReason, sendFrame, serveDataStream } from './websocket/data-stream.js';
 
 /** Options of {@link WebSocketGateway}. */
 export interface WebSocketGatewayOptions extends GatewayOptions {
   /** Leave out `GET /status`, `GET /dry_run` and WebSocket `/dry_run`. */
   noDebugEndpoints?: boolean;
-  /** The largest frame a client may send; a larger one closes its socket with 1009. Default 64 MiB. */
+  /**
+   * The largest frame a client may send or the Gateway may answer; a larger one closes the socket
+   * with 1009 and a reason naming the limit. Default 64 MiB.
+   */
   maxMessageBytes?: number;
   /** Serve `wss://` and `https://` with this key and certificate (PEM). */
-  tls?: { key: string | Buffer; cert: string | Buffer };
+  tls?: TlsKeyPair;
+  /** Checks every handshake and HTTP request but `GET /`: the upgrade is refused with 401. */
+  authenticator?: Authenticator;
+  /** Handshake header names sent on to Executors as `metadata`. */
+  forwardMetadata?: string[];
+  /**
+   * ms a client may leave responses unread (the send buffer full) before the socket is cut, and may
+   * take to send an HTTP request; 0 = no limit. Default 60 s.
+   */
+  slowClientTimeout?: number;
 }
 
 /** The default of {@link WebSocketGatewayOptions.maxMessageBytes}. */
 export const DEFAULT_WS_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Makes the close that `ws` sends for a frame over `maxPayload` (1009, without a reason) name the
+ * limit: ws calls `close(1009)` on the socket itself, so this wraps that one socket's `close`.
+ */
+function limitCloseReason(ws: WebSocket, limit: number): void {
+  const close = ws.close.bind(ws);
+  ws.close = (code?: number, reason?: string | Buffer) =>
+    close(
+      code,
+      code === WsCloseCode.MessageTooBig && reason === undefined
+        ? `a frame is larger than the limit of ${limit} bytes (maxMessageBytes)`
+        : reason,
+    );
+}
 
 /** How long `shutdown()` lets open streams finish before cutting them. */
 const SHUTDOWN_GRACE_MS = 2000;
@@ -62,6 +95,9 @@ export class WebSocketGateway extends Gateway {
   private readonly noDebugEndpoints: boolean;
   private readonly maxMessageBytes: number;
   private readonly tls: WebSocketGatewayOptions['tls'];
+  private readonly authenticator: Authenticator | undefined;
+  private readonly forwardMetadata: string[] | undefined;
+  private readonly slowClientTimeout: number;
 
   constructor(options: WebSocketGatewayOptions = {}) {
     super(options);
@@ -69,27 +105,75 @@ export class WebSocketGateway extends Gateway {
     const max = options.maxMessageBytes;
     this.maxMessageBytes = max !== undefined && max > 0 ? max : DEFAULT_WS_MAX_MESSAGE_BYTES;
     this.tls = options.tls;
+    this.authenticator = options.authenticator;
+    this.forwardMetadata = options.forwardMetadata;
+    this.slowClientTimeout = options.slowClientTimeout ?? DEFAULT_SLOW_CLIENT_TIMEOUT_MS;
   }
 
   override async setupServer(): Promise<void> {
+    const timeouts = slowClientOptions(this.slowClientTimeout);
     // With `https` Fastify is typed over https.Server; the routes use nothing specific to either.
     const app = (
-      this.tls ? Fastify({ logger: false, https: this.tls }) : Fastify({ logger: false })
+      this.tls
+        ? Fastify({ logger: false, ...timeouts, https: { ...this.tls, ...timeouts.http } })
+        : Fastify({ logger: false, ...timeouts })
     ) as FastifyInstance;
+    registerAuthHook(app, {
+      protocol: 'websocket',
+      authenticator: this.authenticator,
+      forwardMetadata: this.forwardMetadata,
+    });
     registerInfoRoutes(app, { streamer: this.streamer, noDebugEndpoints: this.noDebugEndpoints });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.maxMessageBytes,
       handleProtocols: (offered) => chooseSubprotocol(offered) ?? false,
     });
-    app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.onUpgrade(req, socket, head),
-    );
+    app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.authorizeUpgrade(req, socket).then((metadata) => {
+        if (metadata !== false) this.onUpgrade(req, socket, head, metadata);
+      });
+    });
     this.app = app;
   }
 
-  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Authenticates a handshake: false after refusing it with 401 (nothing else is read from that
+   * socket), else the metadata its requests forward to Executors.
+   */
+  private async authorizeUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+  ): Promise<grpc.Metadata | undefined | false> {
     socket.on('error', (err) => this.logger.debug('upgrade socket error', { error: err.message }));
+    const headers = headerRecord(req.headers);
+    let principal: Record<string, unknown> | undefined;
+    if (this.authenticator) {
+      const auth = await this.authenticator({
+        protocol: 'websocket',
+        headers,
+        peer: peerOf(req.socket),
+        method: req.method ?? 'GET',
+        path: new URL(req.url ?? '/', 'http://localhost').pathname,
+      });
+      if (!auth.ok) {
+        const body = JSON.stringify({ detail: auth.message });
+        socket.end(
+          `HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+        return false;
+      }
+      principal = auth.principal;
+    }
+    return forwardedToGrpc(metadataToForward(headers, this.forwardMetadata, principal));
+  }
+
+  private onUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    metadata: grpc.Metadata | undefined,
+  ): void {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const route =
       path === WsPath.Data ? 'data' : path === WsPath.DryRun && !this.noDebugEndpoints ? 'dryRun' : undefined;
@@ -97,13 +181,23 @@ export class WebSocketGateway extends Gateway {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const peer = peerOf(req.socket);
+    const limit = this.maxMessageBytes;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      limitCloseReason(ws, limit);
       const mode: WsSubprotocol = chooseSubprotocol([ws.protocol]) ?? DEFAULT_WS_SUBPROTOCOL;
       this.logger.debug('client connected', { peer, path, subprotocol: mode });
       const session =
         route === 'data'
-          ? serveDataStream(ws, { streamer: this.streamer, mode, logger: this.logger, peer })
+          ? serveDataStream(ws, {
+              streamer: this.streamer,
+              mode,
+              logger: this.logger,
+              peer,
+              metadata,
+              maxMessageBytes: limit,
+              slowClientTimeout: this.slowClientTimeout,
+            })
           : this.serveDryRun(ws, mode);
       this.sessions.add(session);
       void session.finally(() => this.sessions.delete(session));

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import type * as grpc from '@grpc/grpc-js';
 import type { RawData, WebSocket } from 'ws';
 import { Code, FlowgateError, codeName } from '../../core/errors.js';
 import { AsyncQueue } from '../../core/async-queue.js';
@@ -20,6 +21,12 @@ export interface DataStreamOptions {
   highWaterMark?: number;
   /** The same limit in bytes of frames. Default 16 MiB. */
   highWaterBytes?: number;
+  /** gRPC metadata sent with every request of this socket to Executors (forwarded headers). */
+  metadata?: grpc.Metadata;
+  /** A response frame larger than this closes the socket with 1009 instead; 0 or less = none. */
+  maxMessageBytes?: number;
+  /** ms the client may leave responses unread (send buffer full) before it is cut off; 0 = none. */
+  slowClientTimeout?: number;
 }
 
 /** Once this many bytes wait in the socket's send buffer, the next response waits for them. */
@@ -31,14 +38,30 @@ export function toFrame(data: RawData, isBinary: boolean): Frame {
   return isBinary ? buf : buf.toString('utf8');
 }
 
-/** Sends a frame; resolves at once unless the send buffer is full, then when it has drained. */
-export function sendFrame(ws: WebSocket, frame: Frame): Promise<void> | undefined {
+/**
+ * Sends a frame; resolves at once unless the send buffer is full, then when it has drained. A
+ * client that reads nothing for `stallMs` (the buffer stays full) is cut off: its socket is
+ * destroyed (a close frame could not get through) and the promise resolves.
+ */
+export function sendFrame(ws: WebSocket, frame: Frame, stallMs = 0): Promise<void> | undefined {
   if (ws.readyState !== ws.OPEN) return undefined;
   if (ws.bufferedAmount < SEND_HIGH_WATER_BYTES) {
     ws.send(frame, () => undefined);
     return undefined;
   }
-  return new Promise<void>((resolve) => ws.send(frame, () => resolve()));
+  return new Promise<void>((resolve) => {
+    const timer =
+      stallMs > 0
+        ? setTimeout(() => {
+            ws.terminate();
+            resolve();
+          }, stallMs)
+        : undefined;
+    ws.send(frame, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /**
@@ -119,9 +142,23 @@ export async function serveDataStream(ws: WebSocket, options: DataStreamOptions)
   }
 
   try {
-    for await (const res of streamer.rpcStream(source(), { resultsInOrder: false, signal: abort.signal })) {
+    const limit = options.maxMessageBytes ?? 0;
+    const responses = streamer.rpcStream(source(), {
+      resultsInOrder: false,
+      signal: abort.signal,
+      metadata: options.metadata,
+    });
+    for await (const res of responses) {
       if (socketClosed) continue;
-      await sendFrame(ws, encodeResponseFrame(res, mode));
+      const frame = encodeResponseFrame(res, mode);
+      const size = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+      if (limit > 0 && size > limit) {
+        logger.warn('closing a WebSocket stream: a response is over maxMessageBytes', { peer, size, limit });
+        endInput();
+        ws.close(WsCloseCode.MessageTooBig, `a response is larger than the limit of ${limit} bytes`);
+        return;
+      }
+      await sendFrame(ws, frame, options.slowClientTimeout ?? 0);
     }
     if (!socketClosed) ws.close(WsCloseCode.Normal);
   } catch (err) {
