@@ -10,7 +10,8 @@
 export { VERSION } from './core/version.js';
 
 export { Code, FlowgateError, ExecutorError } from './core/errors.js';
-export type { Logger } from './core/logger.js';
+export { createLogger } from './core/logger.js';
+export type { Logger, LoggerOptions, LogLevel } from './core/logger.js';
 export * from './document/index.js';
 export type { JsonObject, JsonValue } from './proto/struct.js';
 export { Executor } from './executor/executor.js';
@@ -24,15 +25,24 @@ export type {
 export { requests, DEFAULT_ENDPOINT, DRY_RUN_ENDPOINT } from './executor/requests.js';
 export { WorkerRuntime } from './runtime/worker.js';
 export type { WorkerRuntimeOptions } from './runtime/worker.js';
+export type { ObservabilityOptions, ObservabilitySettings } from './runtime/observability.js';
 export { Gateway } from './gateway/gateway.js';
 export type { GatewayOptions, Protocol } from './gateway/gateway.js';
 export { GatewayStreamer } from './gateway/streamer.js';
 export { FastifyBaseGateway } from './gateway/fastify-base-gateway.js';
+export { addHealthService } from './gateway/grpc-health.js';
+export type { StreamerApi } from './gateway/worker-streamer.js';
+export type { HealthService } from './gateway/grpc-health.js';
+export { graphFromFlags, graphDescriptionOf } from './gateway/graph-description.js';
+export type { GraphDescription, GraphFlags } from './gateway/graph-description.js';
 export type { GatewayClass } from './gateway/gateway.js';
 export type { ExecutorStreamer, ExecutorPostOptions } from './gateway/executor-streamer.js';
 export type { StreamDocsOptions } from './gateway/streamer.js';
 export { GatewayRuntime } from './gateway/gateway-runtime.js';
 export type { GatewayConfig } from './gateway/gateway-runtime.js';
+export { AUTH_TOKEN_ENV, createAuthenticator } from './gateway/auth.js';
+export type { AuthHook, AuthOutcome, AuthRequest, AuthResult, Authenticator } from './gateway/auth.js';
+export type { GatewaySecurityOptions, TlsKeyPair } from './gateway/security.js';
 export { HttpGateway } from './gateway/http-gateway.js';
 export type { HttpGatewayOptions } from './gateway/http-gateway.js';
 export type { ExposeEndpointOptions } from './gateway/http/data-routes.js';

@@ -4,7 +4,11 @@ import { serveExecutor, serveFromParent, serveHead } from './serve.js';
 import type { Polling } from '../runtime/head.js';
 import { ping } from './ping.js';
 import { registerExport } from './export.js';
+import { registerNew } from './new.js';
+import { registerGatewayCommand } from './gateway-command.js';
+import { explain } from '../core/known-errors.js';
 import { VERSION } from '../core/version.js';
+import { LOG_LEVEL_ENV, LOG_LEVELS, parseLogLevel } from '../core/logger.js';
 import { gatewaySchema } from '../config/schemas.js';
 import { validateGatewaySpec } from '../config/load.js';
 import { Flow } from '../orchestrate/flow.js';
@@ -14,7 +18,20 @@ const program = new Command();
 program
   .name('flowgate')
   .description('Serve pipelines of Executors behind a multi-protocol Gateway.')
-  .version(VERSION);
+  .version(VERSION)
+  .option(
+    '--log-level <level>',
+    `log level: ${LOG_LEVELS.join(', ')} (sets ${LOG_LEVEL_ENV}, for every process)`,
+  )
+  .hook('preAction', () => {
+    const given = program.opts<{ logLevel?: string }>().logLevel;
+    if (given === undefined) return;
+    const level = parseLogLevel(given);
+    if (!level)
+      program.error(`flowgate: --log-level must be one of ${LOG_LEVELS.join(', ')}, got '${given}'`);
+    // The Flow's processes inherit the environment, so they log at the same level.
+    process.env[LOG_LEVEL_ENV] = level;
+  });
 
 program
   .command('executor')
@@ -24,6 +41,11 @@ program
   .option('--host <host>', 'host to bind', '0.0.0.0')
   .option('--port <port>', 'port to bind (0 = any free port)', (v) => Number(v), 0)
   .option('--uses-with <json>', 'constructor arguments as JSON', '{}')
+  .option('--monitoring', 'serve Prometheus metrics on --port-monitoring')
+  .option('--port-monitoring <port>', 'port of the metrics (0 = any free port)', (v) => Number(v))
+  .option('--tracing', 'export OpenTelemetry spans over OTLP/HTTP')
+  .option('--traces-exporter-host <host>', 'host of the OTLP/HTTP receiver (default 127.0.0.1)')
+  .option('--traces-exporter-port <port>', 'port of the OTLP/HTTP receiver (default 4318)', (v) => Number(v))
   .addOption(new Option('--ipc', 'receive the configuration from a parent Flow').hideHelp())
   .action(
     async (opts: {
@@ -32,6 +54,11 @@ program
       host: string;
       port: number;
       usesWith: string;
+      monitoring?: boolean;
+      portMonitoring?: number;
+      tracing?: boolean;
+      tracesExporterHost?: string;
+      tracesExporterPort?: number;
       ipc?: boolean;
     }) => {
       if (opts.ipc) return serveFromParent('executor');
@@ -45,6 +72,13 @@ program
         runtimeArgs: {},
         host: opts.host,
         port: opts.port,
+        observability: {
+          monitoring: opts.monitoring,
+          portMonitoring: opts.portMonitoring,
+          tracing: opts.tracing,
+          tracesExporterHost: opts.tracesExporterHost,
+          tracesExporterPort: opts.tracesExporterPort,
+        },
       });
       process.stderr.write(`Executor ${opts.name} serving gRPC on ${opts.host}:${worker.port}\n`);
     },
@@ -103,14 +137,7 @@ program
     },
   );
 
-program
-  .command('gateway')
-  .description('Serve a Gateway.')
-  .addOption(new Option('--ipc', 'receive the configuration from a parent Flow').hideHelp())
-  .action(async (opts: { ipc?: boolean }) => {
-    if (opts.ipc) return serveFromParent('gateway');
-    program.error('flowgate gateway: standalone mode needs --uses (coming with YAML support)');
-  });
+registerGatewayCommand(program);
 
 const flowCommand = program
   .command('flow')
@@ -151,13 +178,14 @@ program
   );
 
 registerExport(program);
+registerNew(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   // One sentence a user can act on; the stack only when asked for.
   const e = err instanceof Error ? err : new Error(String(err));
-  process.stderr.write(`flowgate: ${e.message}\n`);
+  process.stderr.write(`flowgate: ${explain(e)}\n`);
   if (process.env.FLOWGATE_LOG_LEVEL?.toLowerCase() === 'debug') process.stderr.write(`${e.stack ?? ''}\n`);
   process.exit(1);
 }

@@ -1,12 +1,15 @@
+import { explain } from '../core/known-errors.js';
+import { consoleLogger, type Logger } from '../core/logger.js';
 import { Executor, type ExecutorClass } from '../executor/executor.js';
+import type { AuthHook } from '../gateway/auth.js';
 import { Gateway, type GatewayClass } from '../gateway/gateway.js';
-import { GatewayRuntime } from '../gateway/gateway-runtime.js';
+import type { GatewayRuntime } from '../gateway/gateway-runtime.js';
 import type {
   ExecutorProcessConfig,
   GatewayProcessConfig,
   HeadProcessConfig,
 } from '../orchestrate/process-config.js';
-import { HeadRuntime } from '../runtime/head.js';
+import type { HeadRuntime } from '../runtime/head.js';
 import { hasParent, receiveConfig, tellParent, watchParent } from '../runtime/ipc.js';
 import {
   loadClass,
@@ -15,21 +18,32 @@ import {
   parseClassSpec,
   type ClassKind,
 } from '../runtime/load-executor.js';
-import { WorkerRuntime } from '../runtime/worker.js';
+import type { WorkerRuntime } from '../runtime/worker.js';
+
+// The runtimes are imported by role (below), so that an Executor process does not load the
+// Gateway's dependencies, nor a Gateway process the Executor's.
 
 /** Something that can be stopped on SIGTERM. */
 interface Stoppable {
   close(): Promise<void>;
 }
 
-/** Stops `runtime` on SIGTERM/SIGINT or when the parent Flow goes away, then exits 0. */
-export function stopOnSignals(runtime: Stoppable): void {
+/**
+ * Stops `runtime` on SIGTERM/SIGINT or when the parent Flow goes away, then exits 0; `log` gets one
+ * line when stopping starts and one when it is done.
+ */
+export function stopOnSignals(runtime: Stoppable, log?: Logger): void {
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    const started = Date.now();
+    log?.info('stopping');
     runtime.close().then(
-      () => process.exit(0),
+      () => {
+        log?.info('stopped', { durationMs: Date.now() - started });
+        process.exit(0);
+      },
       (err: Error) => {
         process.stderr.write(`error while stopping: ${err.message}\n`);
         process.exit(1);
@@ -39,6 +53,11 @@ export function stopOnSignals(runtime: Stoppable): void {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   if (hasParent()) watchParent(stop);
+}
+
+/** The lifecycle line of a runtime that is ready: its ports, and its metrics port if any. */
+function logStarted(log: Logger, ports: number[], monitoringPort: number | undefined): void {
+  log.info('started', monitoringPort === undefined ? { ports } : { ports, monitoringPort });
 }
 
 /** True when a base class of `cls` is named `base` but is not this copy's Executor. */
@@ -51,8 +70,12 @@ function extendsOtherCopy(cls: unknown, base = 'Executor'): boolean {
 
 function reportFailure(err: unknown): never {
   const e = err instanceof Error ? err : new Error(String(err));
-  process.stderr.write(`${e.name}: ${e.message}\n${e.stack?.split('\n').slice(1).join('\n') ?? ''}\n`);
-  tellParent({ type: 'failed', message: e.message, stack: e.stack });
+  // One sentence with the fix (the parent Flow prints it); the stack only when asked for.
+  const sentence = explain(e);
+  if (process.env.FLOWGATE_LOG_LEVEL?.toLowerCase() === 'debug')
+    process.stderr.write(`${e.stack ?? e.message}\n`);
+  if (hasParent()) tellParent({ type: 'failed', message: sentence, stack: e.stack });
+  else process.stderr.write(`flowgate: ${sentence}\n`);
   process.exit(1);
 }
 
@@ -82,10 +105,18 @@ export async function serveExecutor(config: ExecutorProcessConfig): Promise<Work
       metas: { ...metas, name: config.name },
       runtimeArgs: { ...config.runtimeArgs, port: config.port },
     });
-    const worker = new WorkerRuntime({ executor, host: config.host, port: config.port });
+    const { WorkerRuntime } = await import('../runtime/worker.js');
+    const worker = new WorkerRuntime({
+      executor,
+      host: config.host,
+      port: config.port,
+      observability: config.observability,
+    });
     const port = await worker.start();
-    stopOnSignals(worker);
+    const log = consoleLogger(config.observability?.runtimeName ?? config.name);
+    stopOnSignals(worker, log);
     tellParent({ type: 'ready', ports: [port] });
+    logStarted(log, [port], worker.monitoringPort);
     return worker;
   } catch (err) {
     reportFailure(err);
@@ -113,6 +144,22 @@ async function loadGatewayClass(ref: NonNullable<GatewayProcessConfig['uses']>):
   return cls;
 }
 
+/** What an `authenticate` hook is, for the loader. */
+const AUTH_HOOK_KIND: ClassKind = {
+  kind: 'authenticate function',
+  accepts: (v) => typeof v === 'function',
+  registerHint: 'pass it to flow.configGateway({ authenticate })',
+};
+
+/** The `authenticate` hook a process config names as `module.ts:function`, loaded. */
+async function loadAuthHook(ref: AuthHook | string | undefined): Promise<AuthHook | undefined> {
+  if (typeof ref !== 'string') return ref;
+  const spec = parseClassSpec(ref);
+  if (!spec.className)
+    throw new TypeError(`authenticate '${ref}' must name a function: 'auth.ts:functionName'`);
+  return loadClass<AuthHook>(spec, AUTH_HOOK_KIND);
+}
+
 /**
  * Builds and serves the Gateway from a process config (loading a custom Gateway class first, if
  * one is named); reports its ports to the parent.
@@ -120,10 +167,21 @@ async function loadGatewayClass(ref: NonNullable<GatewayProcessConfig['uses']>):
 export async function serveGateway(config: GatewayProcessConfig): Promise<GatewayRuntime> {
   try {
     const { uses, ...rest } = config;
-    const runtime = new GatewayRuntime({ ...rest, uses: uses && (await loadGatewayClass(uses)) });
+    const { GatewayRuntime } = await import('../gateway/gateway-runtime.js');
+    const gatewayOptions = rest.gatewayOptions && {
+      ...rest.gatewayOptions,
+      authenticate: await loadAuthHook(rest.gatewayOptions.authenticate),
+    };
+    const runtime = new GatewayRuntime({
+      ...rest,
+      gatewayOptions,
+      uses: uses && (await loadGatewayClass(uses)),
+    });
     const ports = await runtime.start();
-    stopOnSignals(runtime);
+    const log = consoleLogger(config.name ?? 'gateway');
+    stopOnSignals(runtime, log);
     tellParent({ type: 'ready', ports });
+    logStarted(log, ports, runtime.monitoringPort);
     return runtime;
   } catch (err) {
     reportFailure(err);
@@ -133,10 +191,15 @@ export async function serveGateway(config: GatewayProcessConfig): Promise<Gatewa
 /** Serves the head of a sharded deployment from a process config; reports its port to the parent. */
 export async function serveHead(config: HeadProcessConfig): Promise<HeadRuntime> {
   try {
+    const { HeadRuntime } = await import('../runtime/head.js');
+    const { loadObservability } = await import('../runtime/observability.js');
+    await loadObservability(config.observability);
     const head = new HeadRuntime(config);
     const port = await head.start();
-    stopOnSignals(head);
+    const log = consoleLogger(`${config.name}/head`);
+    stopOnSignals(head, log);
     tellParent({ type: 'ready', ports: [port] });
+    logStarted(log, [port], head.monitoringPort);
     return head;
   } catch (err) {
     reportFailure(err);

@@ -11,6 +11,15 @@ const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t)]);
 const port = z.number().int().min(0).max(65535);
 const polling = z.enum(['ANY', 'ALL']);
 
+/** Metrics and tracing, the same keys on a Gateway and an Executor (see docs/observability.md). */
+const observability = {
+  monitoring: z.boolean().describe('serve Prometheus metrics on portMonitoring'),
+  portMonitoring: port.describe('port of the metrics (/ and /metrics); 0 or none = a free port'),
+  tracing: z.boolean().describe('export OpenTelemetry spans over OTLP/HTTP'),
+  tracesExporterHost: z.string().describe('host of the OTLP/HTTP receiver (default 127.0.0.1)'),
+  tracesExporterPort: port.describe('port of the OTLP/HTTP receiver (default 4318)'),
+};
+
 /** An Executor in a Flow: the options of `flow.add()` that YAML can express. */
 export const executorSchema = z
   .object({
@@ -40,6 +49,11 @@ export const executorSchema = z
     timeoutSend: z.number().int().min(0).describe('per-call deadline from the Gateway, ms'),
     retries: z.number().int().min(-1).describe('attempts on other replicas after a failure'),
     tls: z.boolean().describe('TLS between the Gateway and this Executor'),
+    restartPolicy: z
+      .enum(['on-failure', 'always', 'never'])
+      .describe('restart a process that exits on its own: on-failure (default), always, never'),
+    maxRestarts: z.number().int().min(0).describe('restarts in a row before giving up (default 10)'),
+    ...observability,
   })
   .partial()
   .strict();
@@ -83,6 +97,19 @@ export const gatewaySchema = z
     title: z.string().describe('HTTP: OpenAPI title'),
     description: z.string().describe('HTTP: OpenAPI description'),
     maxMessageBytes: z.number().int().min(1).describe('largest request or response, bytes'),
+    slowClientTimeout: z
+      .number()
+      .int()
+      .min(0)
+      .describe(
+        'ms a client may take to send one HTTP request, or leave WebSocket responses unread, before it is cut off; 0 = no limit (default 60000)',
+      ),
+    sslCertfile: z.string().describe('PEM certificate: TLS on every protocol (needs sslKeyfile)'),
+    sslKeyfile: z.string().describe('PEM private key of sslCertfile'),
+    authToken: z.string().min(1).describe('shared secret: requests need Authorization: Bearer <token>'),
+    authenticate: z.string().describe('an authentication hook: `auth.ts:functionName`'),
+    forwardMetadata: oneOrMany(z.string()).describe('request headers / gRPC metadata handed to Executors'),
+    ...observability,
   })
   .partial()
   .strict();

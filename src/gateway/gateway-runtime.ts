@@ -2,12 +2,17 @@ import { createServer } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import { consoleLogger } from '../core/logger.js';
+import { gracePeriodFromEnv } from '../runtime/graceful-stop.js';
+import { Observability, type ObservabilityOptions } from '../runtime/observability.js';
+import { TRACE_CONTEXT_KEYS } from '../runtime/trace-context.js';
 import type { Compression } from '../transport/grpc/client.js';
-import { builtinGateways } from './builtin.js';
+import { loadBuiltinGateway } from './builtin.js';
 import { ConnectionPool } from './connection-pool.js';
 import { executorStreamers } from './executor-streamer.js';
 import type { Gateway, GatewayClass, Protocol } from './gateway.js';
 import { GraphWalker } from './graph-walker.js';
+import { drainGateways } from './readiness.js';
+import { resolveGatewaySecurity, type GatewaySecurity, type GatewaySecurityOptions } from './security.js';
 import { GatewayStreamer } from './streamer.js';
 import { buildTopology, type TopologyNode } from './topology.js';
 
@@ -40,9 +45,21 @@ export interface GatewayConfig {
   uses?: GatewayClass;
   /** Constructor arguments of the custom Gateway. */
   usesWith?: Record<string, unknown>;
-  /** Extra options passed to built-in Gateways (TLS, limits, CORS...). */
-  gatewayOptions?: Record<string, unknown>;
+  /**
+   * Extra options passed to built-in Gateways (CORS...), and the security options every Gateway of
+   * the process shares: TLS, authentication, forwarded metadata, limits (see `docs/security.md`).
+   */
+  gatewayOptions?: GatewaySecurityOptions & Record<string, unknown>;
   credentials?: grpc.ServerCredentials;
+  /**
+   * How long `close()` (SIGTERM) drains, ms; default `FLOWGATE_GRACE_PERIOD_MS` from the
+   * environment, else 20 s (see `drainGateways`).
+   */
+  gracePeriodMs?: number;
+  /** How often Executor addresses that are host names are resolved again, ms (see `ReplicaSet`). */
+  resolveIntervalMs?: number;
+  /** Prometheus metrics and OpenTelemetry tracing of this Gateway process (see `docs/observability.md`). */
+  observability?: ObservabilityOptions;
 }
 
 /** A free TCP port on `host`. */
@@ -72,8 +89,16 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 export class GatewayRuntime {
   private gateways: Gateway[] = [];
   private running: Promise<void>[] = [];
+  private pool: ConnectionPool | undefined;
+  private closing: Promise<void> | undefined;
+  private observability: Observability | undefined;
   streamer: GatewayStreamer | undefined;
   ports: number[] = [];
+
+  /** The port the Prometheus metrics are served on, when `observability.monitoring` is on. */
+  get monitoringPort(): number | undefined {
+    return this.observability?.monitoringPort;
+  }
 
   constructor(private readonly config: GatewayConfig) {}
 
@@ -97,15 +122,25 @@ export class GatewayRuntime {
       .map((n) => n.name);
     if (missing.length > 0)
       throw new FlowgateError(Code.InvalidArgument, `no address for Executor(s) ${missing.join(', ')}`);
+    const name = c.name ?? 'gateway';
+    const obs = await Observability.start(name, c.observability, host);
+    this.observability = obs;
     const pool = new ConnectionPool(c.addresses ?? {}, {
+      metrics: obs?.metrics,
       timeoutSendMs: c.timeoutSendMs,
       retries: c.retries,
       compression: c.compression,
       heads: c.heads,
+      resolveIntervalMs: c.resolveIntervalMs,
     });
-    const name = c.name ?? 'gateway';
+    this.pool = pool;
+    const security = resolveGatewaySecurity(c.gatewayOptions ?? {});
+    // A client's W3C trace context reaches the walker as forwarded metadata (every protocol).
+    if (obs?.tracing)
+      security.forwardMetadata = [...new Set([...(security.forwardMetadata ?? []), ...TRACE_CONTEXT_KEYS])];
     const logger = consoleLogger(name);
-    const streamer = new GatewayStreamer(new GraphWalker(topology, pool, logger), pool, c.prefetch ?? 1000);
+    const walker = new GraphWalker(topology, pool, logger, obs?.tracing);
+    const streamer = new GatewayStreamer(walker, pool, c.prefetch ?? 1000, obs?.metrics);
     this.streamer = streamer;
     GatewayStreamer.setCurrent(streamer);
     const common = {
@@ -121,15 +156,20 @@ export class GatewayRuntime {
     if (c.uses) {
       const g = new c.uses({ ...(c.usesWith ?? {}), ...common, port: ports[0]! });
       g.inject({ ...common, port: ports[0]! });
+      // A FastifyBaseGateway gets TLS and authentication; other custom Gateways serve their own way.
+      (g as Partial<{ useSecurity(s: GatewaySecurity): void }>).useSecurity?.(security);
       this.gateways.push(g);
     } else {
+      // Only the Gateways this process serves are imported (see builtin.ts).
+      const classes = await Promise.all(protocols.map((p) => loadBuiltinGateway(p)));
       protocols.forEach((protocol, i) => {
-        const cls = builtinGateways[protocol];
+        const cls = classes[i];
         if (!cls)
           throw new FlowgateError(Code.Unimplemented, `no built-in Gateway serves protocol '${protocol}'`);
         const g = new cls({
           ...(c.gatewayOptions ?? {}),
           ...common,
+          ...security,
           credentials: c.credentials,
           port: ports[i]!,
           protocols: [protocol],
@@ -164,10 +204,20 @@ export class GatewayRuntime {
     }
   }
 
-  /** Shuts every Gateway down, waits for floating work, closes connections. */
-  async close(): Promise<void> {
-    await Promise.all(this.gateways.map((g) => g.shutdown()));
-    await Promise.allSettled(this.running);
-    await this.streamer?.close();
+  /**
+   * Graceful stop (SIGTERM): reports not ready (gRPC NOT_SERVING, HTTP `GET /` 503), keeps serving
+   * the requests in flight, shuts every Gateway down within the grace period (see
+   * `drainGateways`), waits for floating work, closes connections.
+   */
+  close(): Promise<void> {
+    this.closing ??= drainGateways({
+      gateways: this.gateways,
+      running: this.running,
+      inFlight: () => this.pool?.inFlight ?? 0,
+      gracePeriodMs: this.config.gracePeriodMs ?? gracePeriodFromEnv(),
+    })
+      .then(() => this.streamer?.close())
+      .finally(() => this.observability?.close());
+    return this.closing;
   }
 }

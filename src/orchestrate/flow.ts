@@ -2,12 +2,14 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withGatewayYaml } from '../config/gateway-yaml.js';
 import { loadFlowSpec, stringifyFlowSpec } from '../config/load.js';
 import type { ExecutorSpec, FlowSpec } from '../config/schemas.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { ExecutorClass } from '../executor/executor.js';
 import { callerFile, definingFile } from '../executor/requests.js';
 import type { GatewayClass, Protocol } from '../gateway/gateway.js';
+import { freePort } from '../gateway/gateway-runtime.js';
 import { GATEWAY_NODE, buildTopology, type TopologyNode } from '../gateway/topology.js';
 import type { JsonObject } from '../proto/struct.js';
 import { isChildProcess, registerClass } from '../runtime/class-registry.js';
@@ -15,11 +17,25 @@ import type { Polling } from '../runtime/head.js';
 import type { Compression } from '../transport/grpc/client.js';
 import { renderFlowchart } from './export/flowchart.js';
 import { spawnRuntime, stopChild, type RunningChild } from './child-process.js';
+import { startContainerGateway } from './container-gateway.js';
+import { supervise, type RestartPolicy } from './supervisor.js';
 import { gatewayUsesRef, waitGatewayHealthy } from './custom-gateway.js';
+import { authHookRef, type AuthHook } from '../gateway/auth.js';
+import { checkTlsPair } from '../gateway/security.js';
+import { shareLogFormat } from '../core/logger.js';
+import {
+  observabilitySettings,
+  type ObservabilityOptions,
+  type ObservabilitySettings,
+} from '../runtime/observability.js';
 import type { ExecutorProcessConfig, GatewayProcessConfig, HeadProcessConfig } from './process-config.js';
 
-/** Options of {@link Flow.add}. */
-export interface AddOptions {
+/**
+ * Options of {@link Flow.add}. `monitoring`, `portMonitoring` (the first process's; the others get
+ * free ports, see `flow.monitoringPorts`), `tracing`, `tracesExporterHost` and `tracesExporterPort`
+ * apply to every process of the Executor, its head included (see docs/observability.md).
+ */
+export interface AddOptions extends ObservabilitySettings {
   /** An Executor class, a module path (`exec.ts` or `exec.ts:ClassName`), or an Executor YAML file. */
   uses?: ExecutorClass | string;
   /** Unique name in the Flow; default `executor<N>`. */
@@ -61,10 +77,21 @@ export interface AddOptions {
   host?: string | string[];
   port?: number | number[];
   external?: boolean;
+  /**
+   * When one of its processes exits on its own: `'on-failure'` (default) restarts it after a crash
+   * (non-zero exit, a signal), `'always'` after any exit, `'never'` leaves it down. Restarts back
+   * off exponentially (0.5 s doubling to 30 s) on the same port.
+   */
+  restartPolicy?: RestartPolicy;
+  /** Restarts in a row before giving up (the count resets after a minute up); default 10. */
+  maxRestarts?: number;
 }
 
-/** Options of {@link Flow.configGateway}. */
-export interface GatewayConfigOptions {
+/**
+ * Options of {@link Flow.configGateway}; `monitoring`, `portMonitoring`, `tracing`,
+ * `tracesExporterHost` and `tracesExporterPort` are the Gateway's (see docs/observability.md).
+ */
+export interface GatewayConfigOptions extends ObservabilitySettings {
   protocol?: Protocol | Protocol[];
   port?: number | number[];
   host?: string;
@@ -119,6 +146,25 @@ export interface GatewayConfigOptions {
   title?: string;
   /** The largest request or response the Gateway accepts or sends, bytes (default 64 MiB). */
   maxMessageBytes?: number;
+  /**
+   * How long a client may take to send one HTTP request, or leave WebSocket responses unread,
+   * before the Gateway cuts it off, ms; 0 = no limit. Default 60 s.
+   */
+  slowClientTimeout?: number;
+  /** PEM certificate of the Gateway: with `sslKeyfile`, TLS on every protocol (see docs/security.md). */
+  sslCertfile?: string;
+  /** PEM private key of `sslCertfile`. */
+  sslKeyfile?: string;
+  /** Shared secret: data and info routes need `Authorization: Bearer <token>` (or FLOWGATE_AUTH_TOKEN). */
+  authToken?: string;
+  /**
+   * A check run on every request: a named function of the file calling `configGateway` (the Gateway
+   * process imports that file again and finds it by name), or `'auth.ts:check'` (relative to the
+   * working directory).
+   */
+  authenticate?: AuthHook | string;
+  /** Request headers / gRPC metadata handed to Executors as `metadata` (an allow-list). */
+  forwardMetadata?: string | string[];
   description?: string;
 }
 
@@ -132,7 +178,36 @@ const BUILTIN_GATEWAY_OPTIONS = [
   'title',
   'description',
   'maxMessageBytes',
+  'sslCertfile',
+  'sslKeyfile',
+  'authToken',
+  'authenticate',
+  'forwardMetadata',
+  'slowClientTimeout',
 ] as const;
+
+/**
+ * The process-config part of Gateway options (a Flow's Gateway, or `flowgate gateway` standalone):
+ * timeouts, retries, prefetch, compression, usesWith, and what only built-in Gateways read.
+ */
+export function gatewayProcessOptions(
+  gateway: GatewayConfigOptions,
+): Pick<
+  GatewayProcessConfig,
+  'timeoutSendMs' | 'retries' | 'prefetch' | 'compression' | 'usesWith' | 'gatewayOptions' | 'observability'
+> {
+  return {
+    observability: observabilitySettings(gateway),
+    timeoutSendMs: gateway.timeoutSend,
+    retries: gateway.retries,
+    prefetch: gateway.prefetch,
+    compression: gateway.compression,
+    usesWith: gateway.usesWith,
+    gatewayOptions: Object.fromEntries(
+      BUILTIN_GATEWAY_OPTIONS.filter((k) => gateway[k] !== undefined).map((k) => [k, gateway[k]]),
+    ),
+  };
+}
 
 /** Options of the Flow itself. */
 export interface FlowOptions {
@@ -158,22 +233,36 @@ interface Deployment extends AddOptions {
  */
 export class Flow {
   private readonly deployments: Deployment[] = [];
-  private gateway: GatewayConfigOptions = {};
+  /** The Gateway options; an `authenticate` function is kept as its `module:name` reference. */
+  private gateway: Omit<GatewayConfigOptions, 'authenticate'> & { authenticate?: string } = {};
   /** The file the Gateway process imports to find a custom Gateway class. */
   private gatewayModule: string | undefined;
   private children: RunningChild[] = [];
+  /** Set by close(): Executor exits are expected from then on, not restarted. */
+  private closing = false;
   private gatewayChild: RunningChild | undefined;
+  /** Stops a Gateway run from a container image. */
+  private stopContainer: (() => Promise<void>) | undefined;
   /** Every process started and not yet stopped, ready or not: what `close()` must stop. */
   private spawned = new Set<ChildProcess>();
   private started = false;
   private _ports: number[] = [];
   private _protocols: Protocol[] = ['grpc'];
+  private _monitoringPorts: Record<string, number> = {};
 
   constructor(private readonly options: FlowOptions = {}) {}
 
   /** Configures the Gateway (protocols, ports, timeouts...). */
   configGateway(options: GatewayConfigOptions): this {
-    this.gateway = { ...this.gateway, ...options };
+    options = withGatewayYaml(options);
+    checkTlsPair({ ...this.gateway, ...options }); // one without the other fails here, not at start()
+    const { authenticate, ...rest } = options;
+    // The Gateway process imports the calling file again: there, this call makes the hook findable.
+    if (typeof authenticate === 'function' && isChildProcess())
+      registerClass(authenticate as unknown as ExecutorClass);
+    const authRef =
+      typeof authenticate === 'function' ? authHookRef(authenticate, callerFile()) : authenticate;
+    this.gateway = { ...this.gateway, ...rest, ...(authRef === undefined ? {} : { authenticate: authRef }) };
     if (typeof options.uses === 'function') {
       // The child process imports this file again: there, this call makes the class findable.
       if (isChildProcess()) registerClass(options.uses as unknown as ExecutorClass);
@@ -242,6 +331,32 @@ export class Flow {
     return [...this._protocols];
   }
   /**
+   * The Prometheus port of every process with `monitoring` on, by process name: `gateway`, an
+   * Executor's name (`name/rep-1`, `name/shard-0`, `name/head` with replicas and shards). Known
+   * from `start()` on.
+   */
+  get monitoringPorts(): Record<string, number> {
+    return { ...this._monitoringPorts };
+  }
+
+  /**
+   * The observability options of one process, with its metrics port chosen here (a free one when
+   * none is given) so that the Flow can tell it; undefined when monitoring and tracing are off.
+   */
+  private async observabilityOf(
+    settings: ObservabilitySettings,
+    runtimeName: string,
+    port: number | undefined,
+  ): Promise<ObservabilityOptions | undefined> {
+    const o = observabilitySettings(settings);
+    if (!o) return undefined;
+    if (!o.monitoring) return { ...o, portMonitoring: undefined, runtimeName };
+    const portMonitoring = port || (await freePort());
+    this._monitoringPorts[runtimeName] = portMonitoring;
+    return { ...o, portMonitoring, runtimeName };
+  }
+
+  /**
    * The process ids of the running parts (every Executor replica, then the Gateway); empty before
    * `start()` and after `close()`. For monitoring and for tests that check nothing outlives the Flow.
    */
@@ -267,6 +382,9 @@ export class Flow {
     if (isChildProcess()) return new Promise<never>(() => undefined);
     if (this.started) return this;
     this.started = true;
+    this._monitoringPorts = {};
+    shareLogFormat(); // the processes log pretty lines too when this one's stderr is a terminal
+    this.closing = false;
     const nodes = this.topologyNodes();
     buildTopology(nodes); // reject a broken graph before anything starts
     const protocols =
@@ -279,19 +397,21 @@ export class Flow {
       );
     }
     this._protocols = protocols;
-    const gatewayUses = this.gateway.uses ? gatewayUsesRef(this.gateway.uses, this.gatewayModule) : undefined;
+    const inContainer = typeof this.gateway.uses === 'string' && this.gateway.uses.startsWith('docker://');
+    const gatewayUses =
+      this.gateway.uses && !inContainer ? gatewayUsesRef(this.gateway.uses, this.gatewayModule) : undefined;
     const timeoutMs = this.options.timeoutReady ?? 60_000;
     try {
       const addresses: Record<string, string[]> = {};
       const heads: string[] = [];
-      await Promise.all(
+      const deployed = Promise.all(
         this.deployments.map(async (d) => {
           const started = await this.startDeployment(d, timeoutMs);
           if (started.addresses.length > 0) addresses[d.name] = started.addresses;
           if (started.head) heads.push(d.name);
         }),
       );
-      const config: GatewayProcessConfig = {
+      const gatewayConfig = deployed.then(async (): Promise<GatewayProcessConfig> => ({
         name: 'gateway',
         host: this.gateway.host ?? '127.0.0.1',
         protocols,
@@ -299,34 +419,78 @@ export class Flow {
         nodes,
         addresses,
         heads,
-        timeoutSendMs: this.gateway.timeoutSend,
-        retries: this.gateway.retries,
-        prefetch: this.gateway.prefetch,
-        compression: this.gateway.compression,
+        ...gatewayProcessOptions(this.gateway),
+        observability: await this.observabilityOf(this.gateway, 'gateway', this.gateway.portMonitoring),
         uses: gatewayUses,
-        usesWith: this.gateway.usesWith,
-        gatewayOptions: Object.fromEntries(
-          BUILTIN_GATEWAY_OPTIONS.filter((k) => this.gateway[k] !== undefined).map((k) => [
-            k,
-            this.gateway[k],
-          ]),
-        ),
-      };
-      this.gatewayChild = await spawnRuntime({
-        role: 'gateway',
-        name: 'gateway',
-        config,
-        timeoutMs,
-        onSpawn: (p) => this.spawned.add(p),
-      });
+      }));
+      // The Gateway process starts (loads its modules) while the Executors start, and gets its
+      // configuration once their addresses are known.
+      const gatewayChild = inContainer
+        ? undefined
+        : spawnRuntime({
+            role: 'gateway',
+            name: 'gateway',
+            config: gatewayConfig,
+            timeoutMs,
+            onSpawn: (p) => this.spawned.add(p),
+          });
+      void gatewayChild?.catch(() => undefined); // awaited below, after a failed Executor's error
+      const config = await gatewayConfig;
+      if (inContainer) {
+        await this.startContainerGateway(config, timeoutMs);
+        return this;
+      }
+      this.gatewayChild = await gatewayChild!;
       this._ports = this.gatewayChild.ports;
       if (this.gateway.uses)
-        await waitGatewayHealthy(protocols[0]!, config.host!, this._ports[0]!, Math.min(timeoutMs, 5000));
+        await waitGatewayHealthy(
+          protocols[0]!,
+          config.host!,
+          this._ports[0]!,
+          Math.min(timeoutMs, 5000),
+          this.gateway.sslCertfile !== undefined,
+        );
     } catch (err) {
       await this.close();
       throw err;
     }
     return this;
+  }
+
+  /** Runs the Gateway from a `docker://` image and waits for its first port's health check. */
+  private async startContainerGateway(config: GatewayProcessConfig, timeoutMs: number): Promise<void> {
+    const host = config.host ?? '127.0.0.1';
+    const protocols = config.protocols ?? ['grpc'];
+    const ports = await Promise.all(
+      protocols.map((_, i) => (config.ports?.[i] ? Promise.resolve(config.ports[i]) : freePort(host))),
+    );
+    const { timeoutSend, retries, prefetch, compression } = this.gateway;
+    const gw = startContainerGateway({
+      uses: this.gateway.uses as string,
+      protocols,
+      ports,
+      host,
+      nodes: config.nodes ?? [],
+      addresses: config.addresses ?? {},
+      heads: config.heads ?? [],
+      usesWith: this.gateway.usesWith,
+      flags: { timeoutSend, retries, prefetch, compression, ...config.gatewayOptions },
+    });
+    this.gatewayChild = gw;
+    this.stopContainer = () => gw.stop();
+    this._ports = ports;
+    const exited = new Promise<never>((_, reject) =>
+      gw.process.once('exit', (code, signal) =>
+        reject(
+          new FlowgateError(
+            Code.Unavailable,
+            `the Gateway container (${gw.name}) exited (${signal ?? `code ${code}`}) before it was healthy${gw.stderrTail().trim() ? `:\n${gw.stderrTail().trim()}` : ''}`,
+          ),
+        ),
+      ),
+    );
+    exited.catch(() => undefined); // an exit after start is the container's own business
+    await Promise.race([exited, waitGatewayHealthy(protocols[0]!, host, ports[0]!, timeoutMs)]);
   }
 
   private async startDeployment(
@@ -371,6 +535,7 @@ export class Flow {
       timeoutSendMs: this.gateway.timeoutSend,
       retries: this.gateway.retries,
       compression: this.gateway.compression,
+      observability: await this.observabilityOf(d, `${d.name}/head`, undefined),
     };
     const head = await spawnRuntime({
       role: 'head',
@@ -409,7 +574,10 @@ export class Flow {
     const { aux } = spec;
     const name = aux ? spec.label : d.name;
     return Promise.all(
-      Array.from({ length: replicas }, (_, i) => {
+      Array.from({ length: replicas }, async (_, i) => {
+        const processName = replicas > 1 ? `${spec.label}/rep-${i}` : spec.label;
+        // The given metrics port goes to the Executor's first process; the others get free ones.
+        const first = i === 0 && !aux && spec.shardId === 0;
         const config: ExecutorProcessConfig = {
           name,
           uses: ref,
@@ -418,27 +586,64 @@ export class Flow {
           runtimeArgs: { shardId: spec.shardId, shards: spec.shards, replicaId: i, replicas },
           host: '127.0.0.1',
           port: spec.port,
+          observability: await this.observabilityOf(d, processName, first ? d.portMonitoring : undefined),
         };
         return spawnRuntime({
           role: 'executor',
-          name: replicas > 1 ? `${spec.label}/rep-${i}` : spec.label,
+          name: processName,
           config,
           env: d.env,
           timeoutMs: spec.timeoutMs,
           onSpawn: (p) => this.spawned.add(p),
         }).then((c) => {
           // Not when close() already stopped it (a sibling failed while this one was starting).
-          if (this.spawned.has(c.process)) this.children.push(c);
+          if (this.spawned.has(c.process)) {
+            this.children.push(c);
+            this.superviseReplica(c, config, d);
+          }
           return `127.0.0.1:${c.ports[0]}`;
         });
       }),
     );
   }
 
+  /** Restarts an Executor process that exits on its own, on the same port (see `restartPolicy`). */
+  private superviseReplica(child: RunningChild, config: ExecutorProcessConfig, d: Deployment): void {
+    supervise(child, {
+      policy: d.restartPolicy,
+      maxRestarts: d.maxRestarts,
+      closing: () => this.closing,
+      respawn: async () => {
+        const next = await spawnRuntime({
+          role: 'executor',
+          name: child.name,
+          config: { ...config, port: child.ports[0]! },
+          env: d.env,
+          timeoutMs: this.options.timeoutReady ?? 60_000,
+          onSpawn: (p) => this.spawned.add(p),
+        });
+        // close() ran while it was starting: it must not outlive the Flow
+        if (this.closing) await stopChild(next.process);
+        return next;
+      },
+      onRestart: (next) => {
+        this.children = this.children.filter(
+          (c) => c.process.exitCode === null && c.process.signalCode === null,
+        );
+        for (const p of this.spawned)
+          if (p.exitCode !== null || p.signalCode !== null) this.spawned.delete(p);
+        this.children.push(next);
+      },
+    });
+  }
+
   /** Stops the Gateway (which waits for floating work), then every Executor. */
   async close(): Promise<void> {
-    if (this.gatewayChild) await stopChild(this.gatewayChild.process);
+    this.closing = true;
+    if (this.stopContainer) await this.stopContainer();
+    else if (this.gatewayChild) await stopChild(this.gatewayChild.process);
     this.gatewayChild = undefined;
+    this.stopContainer = undefined;
     // Every spawned process, including those still starting when start() failed: an Executor that
     // becomes ready after a sibling failed must not outlive the Flow.
     const all = [...this.spawned];
@@ -480,11 +685,6 @@ export class Flow {
     const flow = new Flow({ timeoutReady: spec.with.timeoutReady });
     const { uses, modules, ...gateway } = spec.gateway;
     const firstModule = [modules ?? []].flat()[0];
-    if (uses !== undefined && (/\.ya?ml$/i.test(uses) || uses.startsWith('docker://')))
-      throw new FlowgateError(
-        Code.Unimplemented,
-        `gateway.uses '${uses}': a Gateway YAML file or docker image cannot be used yet; name a class ('gw.ts:MyGateway', or uses: MyGateway with modules: gw.ts)`,
-      );
     // `uses: MyGateway` with `modules: gw.ts` names a class in that module
     const gwUses = uses !== undefined && firstModule && /^\w+$/.test(uses) ? `${firstModule}:${uses}` : uses;
     flow.configGateway(gwUses === undefined ? gateway : { ...gateway, uses: gwUses });
