@@ -1,4 +1,13 @@
-import { Agent, fetch, type RequestInit as UndiciRequestInit } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
+import type { Agent, RequestInit as UndiciRequestInit } from 'undici';
+
+/** undici, loaded with the first HTTP request (not with flowgate: every Executor imports it). */
+let undici: typeof Undici | undefined;
+function loadUndici(): typeof Undici {
+  undici ??= createRequire(import.meta.url)('undici') as typeof Undici;
+  return undici;
+}
 import { Code, FlowgateError, httpStatusOf } from '../core/errors.js';
 import type { DataRequest } from '../proto/request.js';
 import { isJsonObject, type JsonValue } from '../proto/struct.js';
@@ -78,14 +87,20 @@ export class HttpTransport implements ClientTransport {
   /** Set once the Gateway answered 404 for `/post`. */
   private noPostRoute = false;
   /** undici's connection pool: keep-alive, and the private CA when one is given. */
-  private readonly agent: Agent;
+  private agentInstance: Agent | undefined;
+  private readonly ca: Buffer | undefined;
   /** Headers of every request: the transport's own and `Accept-Encoding`. */
   private readonly headers: Record<string, string>;
+
+  private get agent(): Agent {
+    this.agentInstance ??= new (loadUndici().Agent)(this.ca ? { connect: { ca: this.ca } } : {});
+    return this.agentInstance;
+  }
 
   constructor(host: string, port: number, options: HttpTransportOptions = {}) {
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     this.baseUrl = `${options.tls ? 'https' : 'http'}://${h}:${port}`;
-    this.agent = new Agent(options.rootCertificates ? { connect: { ca: options.rootCertificates } } : {});
+    this.ca = options.rootCertificates;
     const encoding = options.compression && options.compression !== 'none' ? options.compression : 'identity';
     this.headers = { ...options.headers, 'accept-encoding': encoding };
   }
@@ -212,7 +227,7 @@ export class HttpTransport implements ClientTransport {
     let status: number;
     let text: string;
     try {
-      const res = await fetch(url, { headers: this.headers, ...init, dispatcher: this.agent });
+      const res = await loadUndici().fetch(url, { headers: this.headers, ...init, dispatcher: this.agent });
       status = res.status;
       text = await res.text();
     } catch (err) {
@@ -276,6 +291,6 @@ export class HttpTransport implements ClientTransport {
   /** Cancels every request still running and closes the connections. */
   async close(): Promise<void> {
     this.closing.abort();
-    await this.agent.destroy().catch(() => undefined);
+    await this.agentInstance?.destroy().catch(() => undefined);
   }
 }

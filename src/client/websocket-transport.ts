@@ -1,6 +1,14 @@
 import { request as httpGet } from 'node:http';
 import { request as httpsGet } from 'node:https';
-import WebSocket from 'ws';
+import { createRequire } from 'node:module';
+import type WebSocket from 'ws';
+
+/** ws, loaded with the first socket (not with flowgate: every Executor imports it). */
+let wsClass: typeof WebSocket | undefined;
+function loadWs(): typeof WebSocket {
+  wsClass ??= createRequire(import.meta.url)('ws') as typeof WebSocket;
+  return wsClass;
+}
 import { AsyncQueue } from '../core/async-queue.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DataRequest } from '../proto/request.js';
@@ -96,7 +104,7 @@ export class WebSocketTransport implements ClientTransport {
    */
   private connect(path: string, subprotocol: WsSubprotocol, headers?: Record<string, string>) {
     const url = this.url('ws', path);
-    const ws = new WebSocket(url, [subprotocol], {
+    const ws = new (loadWs())(url, [subprotocol], {
       headers: { ...this.options.headers, ...headers },
       ...(this.options.rootCertificates ? { ca: this.options.rootCertificates } : {}),
       ...(this.options.maxMessageBytes && this.options.maxMessageBytes > 0

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type * as grpc from '@grpc/grpc-js';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { Code, FlowgateError } from '../core/errors.js';
 import { Document, DocumentArray, encodeDocs } from '../document/index.js';
 import { DRY_RUN_ENDPOINT } from '../executor/requests.js';
@@ -112,6 +112,8 @@ export class WebSocketGateway extends Gateway {
 
   override async setupServer(): Promise<void> {
     const timeouts = slowClientOptions(this.slowClientTimeout);
+    // Fastify and ws load with the WebSocket Gateway, not with flowgate
+    const [{ default: Fastify }, { WebSocketServer }] = await Promise.all([import('fastify'), import('ws')]);
     // With `https` Fastify is typed over https.Server; the routes use nothing specific to either.
     const app = (
       this.tls

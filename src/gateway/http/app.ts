@@ -1,5 +1,4 @@
-import fastifyCors from '@fastify/cors';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Code, FlowgateError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Authenticator } from '../auth.js';
@@ -74,6 +73,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   const bodyLimit = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
   // With `https` Fastify is typed over https.Server; the routes use nothing specific to either.
   const timeouts = slowClientOptions(options.slowClientTimeout);
+  const { default: Fastify } = await import('fastify'); // loaded by HTTP-family Gateways only
   const app = (
     options.tls
       ? Fastify({ logger: false, bodyLimit, ...timeouts, https: { ...options.tls, ...timeouts.http } })
@@ -90,6 +90,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   registerJsonParser(app);
   registerErrorHandlers(app, { logger: options.logger, bodyLimit });
   if (options.cors) {
+    const { default: fastifyCors } = await import('@fastify/cors');
     await app.register(fastifyCors, {
       origin: '*',
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

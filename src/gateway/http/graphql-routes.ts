@@ -1,7 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createHandler } from 'graphql-http/lib/use/fastify';
 import type { GatewayStreamer } from '../streamer.js';
-import { createGraphqlSchema } from './graphql-schema.js';
 
 /** Options of {@link registerGraphqlRoutes}. */
 export interface GraphqlRoutesOptions {
@@ -53,10 +51,19 @@ const GRAPHIQL_HTML = `<!doctype html>
  * ```
  */
 export function registerGraphqlRoutes(app: FastifyInstance, options: GraphqlRoutesOptions): void {
-  const graphql = createHandler({
-    schema: createGraphqlSchema(options.streamer),
-    context: (req) => ({ metadata: req.raw.forwardedMetadata }),
-  });
+  // graphql and graphql-http load with the first GraphQL request, not with flowgate
+  let graphql: Promise<(req: FastifyRequest, reply: FastifyReply) => unknown> | undefined;
+  const load = async () => {
+    const [{ createHandler }, { createGraphqlSchema }] = await Promise.all([
+      import('graphql-http/lib/use/fastify'),
+      import('./graphql-schema.js'),
+    ]);
+    const h = createHandler({
+      schema: createGraphqlSchema(options.streamer),
+      context: (req) => ({ metadata: req.raw.forwardedMetadata }),
+    });
+    return (req: FastifyRequest, reply: FastifyReply) => h.call(app, req, reply);
+  };
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
     const query = request.query as Record<string, unknown> | undefined;
     const wantsPage =
@@ -64,7 +71,9 @@ export function registerGraphqlRoutes(app: FastifyInstance, options: GraphqlRout
       query?.query === undefined &&
       (request.headers.accept ?? '').includes('text/html');
     if (wantsPage) return reply.type('text/html; charset=utf-8').send(GRAPHIQL_HTML);
-    await graphql.call(app, request, reply);
+    graphql ??= load();
+    const handle = await graphql;
+    await handle(request, reply);
     return reply;
   };
   const summary = 'GraphQL: query or mutation `docs(data, execEndpoint, targetExecutor, parameters)`';

@@ -1,5 +1,3 @@
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 
 /**
@@ -204,6 +202,10 @@ export interface OpenApiOptions {
  * this call), `GET /openapi.json`, and Swagger UI at `/docs`. Call before adding routes.
  */
 export async function registerOpenApi(app: FastifyInstance, options: OpenApiOptions): Promise<void> {
+  const [{ default: fastifySwagger }, { default: fastifySwaggerUi }] = await Promise.all([
+    import('@fastify/swagger'),
+    import('@fastify/swagger-ui'),
+  ]);
   for (const s of [documentSchema, statusSchema, responseSchema]) app.addSchema(s);
   await app.register(fastifySwagger, {
     openapi: {
