@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import {
 } from '../src/index.js';
 import { MetaEcho } from './fixtures/security-executors.js';
 import { makeCertificates } from './fixtures/tls-certs.js';
+import { freePort } from '../src/gateway/gateway-runtime.js';
 
 /**
  * TLS on every protocol of the Gateway, with certificates of a private CA made at test time
@@ -245,5 +248,77 @@ void describe('TLS configuration mistakes fail before anything starts', () => {
       /cannot read the TLS certificate \(sslCertfile\) \/nonexistent\/cert.pem/,
     );
     await rt.close();
+  });
+});
+
+void describe('TLS between the Gateway and an external Executor', { skip }, () => {
+  const own = makeCertificates();
+  let executor: ChildProcess | undefined;
+  let port: number;
+  const savedCa = process.env.NODE_EXTRA_CA_CERTS;
+
+  before(async () => {
+    port = await freePort();
+    executor = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'executor',
+        '--uses',
+        'test/fixtures/chain-executors.ts:Trail',
+        '--name',
+        'remote',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--ssl-certfile',
+        own!.certFile,
+        '--ssl-keyfile',
+        own!.keyFile,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    for await (const line of createInterface({ input: executor.stderr! }))
+      if (/serving gRPC/.test(String(line))) break;
+    // the Gateway process trusts the private CA the way a deployment would: NODE_EXTRA_CA_CERTS
+    process.env.NODE_EXTRA_CA_CERTS = own!.caFile;
+  });
+  after(() => {
+    if (savedCa === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+    else process.env.NODE_EXTRA_CA_CERTS = savedCa;
+    executor?.kill('SIGKILL');
+    own?.remove();
+  });
+
+  void test('add({ external, tls: true }) reaches it over TLS; without tls the call fails naming it', async () => {
+    const secure = new Flow().add({ name: 'remote', external: true, host: 'localhost', port, tls: true });
+    await secure.start();
+    const client = new Client({ port: secure.port });
+    try {
+      const docs = await client.post('/chain', [new Document({ text: 'x' })]);
+      assert.deepEqual(docs[0]!.tags.trail, ['remote']);
+    } finally {
+      await client.close();
+      await secure.close();
+    }
+    const plain = new Flow().add({ name: 'remote', external: true, host: 'localhost', port });
+    await plain.start();
+    const c2 = new Client({ port: plain.port });
+    try {
+      await assert.rejects(c2.post('/chain', [new Document({ text: 'x' })]), /remote/);
+    } finally {
+      await c2.close();
+      await plain.close();
+    }
+  });
+
+  void test('tls on an Executor the Flow starts itself is refused at add()', () => {
+    assert.throws(
+      () => new Flow().add({ name: 'local', uses: 'test/fixtures/chain-executors.ts:Trail', tls: true }),
+      /tls applies to external Executors/,
+    );
   });
 });

@@ -9,7 +9,11 @@ import { optionsFromFlags, optionsFromSchema } from './schema-flags.js';
 import { serveFromParent, serveGateway } from './serve.js';
 
 /** The original's graph flags, in JSON. */
-const GRAPH_FLAGS: [flag: string, key: keyof GraphFlags | 'deploymentsHeads', help: string][] = [
+const GRAPH_FLAGS: [
+  flag: string,
+  key: keyof GraphFlags | 'deploymentsHeads' | 'deploymentsTls',
+  help: string,
+][] = [
   [
     'graph-description',
     'graphDescription',
@@ -23,6 +27,7 @@ const GRAPH_FLAGS: [flag: string, key: keyof GraphFlags | 'deploymentsHeads', he
   ],
   ['deployments-no-reduce', 'deploymentsNoReduce', 'nodes that get every part unreduced: ["j"]'],
   ['deployments-heads', 'deploymentsHeads', 'nodes whose address is the head of a sharded Executor: ["s"]'],
+  ['deployments-tls', 'deploymentsTls', 'nodes reached over TLS (the system CAs): ["remote"]'],
 ];
 
 function jsonFlag(flag: string) {
@@ -86,6 +91,7 @@ export function registerGatewayCommand(program: Command): void {
       output: graph.output,
       addresses: graph.addresses,
       heads: (opts.deploymentsHeads as string[] | undefined) ?? [],
+      tls: (opts.deploymentsTls as string[] | undefined) ?? [],
       ...gatewayProcessOptions(spec),
       uses: uses ? { spec: uses } : undefined,
     });

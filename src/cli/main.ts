@@ -46,9 +46,13 @@ program
   .option('--tracing', 'export OpenTelemetry spans over OTLP/HTTP')
   .option('--traces-exporter-host <host>', 'host of the OTLP/HTTP receiver (default 127.0.0.1)')
   .option('--traces-exporter-port <port>', 'port of the OTLP/HTTP receiver (default 4318)', (v) => Number(v))
+  .option('--ssl-certfile <pem>', 'serve TLS with this certificate (for a Gateway with tls on this Executor)')
+  .option('--ssl-keyfile <pem>', 'the private key of --ssl-certfile')
   .addOption(new Option('--ipc', 'receive the configuration from a parent Flow').hideHelp())
   .action(
     async (opts: {
+      sslCertfile?: string;
+      sslKeyfile?: string;
       uses?: string;
       name: string;
       host: string;
@@ -72,6 +76,10 @@ program
         runtimeArgs: {},
         host: opts.host,
         port: opts.port,
+        ssl:
+          opts.sslCertfile || opts.sslKeyfile
+            ? { certfile: opts.sslCertfile ?? '', keyfile: opts.sslKeyfile ?? '' }
+            : undefined,
         observability: {
           monitoring: opts.monitoring,
           portMonitoring: opts.portMonitoring,

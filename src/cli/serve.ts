@@ -79,6 +79,24 @@ function reportFailure(err: unknown): never {
   process.exit(1);
 }
 
+/** TLS credentials of an Executor's gRPC server from PEM files; one without the other is an error. */
+async function serverCredentials(ssl: { certfile: string; keyfile: string }) {
+  if (!ssl.certfile || !ssl.keyfile)
+    throw new TypeError(
+      'TLS needs both --ssl-certfile and --ssl-keyfile (the certificate and its private key)',
+    );
+  const [{ readFile }, grpc] = await Promise.all([import('node:fs/promises'), import('@grpc/grpc-js')]);
+  const read = (what: string, path: string) =>
+    readFile(path).catch((err: Error) => {
+      throw new TypeError(`cannot read the TLS ${what} ${path}: ${err.message}`);
+    });
+  const [cert, key] = await Promise.all([
+    read('certificate', ssl.certfile),
+    read('private key', ssl.keyfile),
+  ]);
+  return grpc.ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }]);
+}
+
 /** Builds and serves one Executor from a process config; reports the bound port to the parent. */
 export async function serveExecutor(config: ExecutorProcessConfig): Promise<WorkerRuntime> {
   try {
@@ -111,6 +129,7 @@ export async function serveExecutor(config: ExecutorProcessConfig): Promise<Work
       host: config.host,
       port: config.port,
       observability: config.observability,
+      credentials: config.ssl && (await serverCredentials(config.ssl)),
     });
     const port = await worker.start();
     const log = consoleLogger(config.observability?.runtimeName ?? config.name);

@@ -27,7 +27,10 @@ export interface GrpcTransportOptions {
 /** Maps a gRPC error from the Gateway to a FlowgateError with a sentence a user can act on. */
 function fromGrpcError(err: grpc.ServiceError, address: string): FlowgateError {
   const code = (err.code ?? Code.Unknown) as Code;
-  const tls = code === Code.Unavailable ? tlsFailure(err, address) : undefined;
+  // Only this client's own connection failures: an Executor's TLS error relayed by the Gateway
+  // (its details start with the Gateway's sentence) is not about the Gateway's certificate.
+  const own = /^(No connection established|Failed to connect|Connection dropped)/i.test(err.details ?? '');
+  const tls = code === Code.Unavailable && own ? tlsFailure(err, address) : undefined;
   const msg = tls
     ? tls
     : code === Code.Unavailable &&

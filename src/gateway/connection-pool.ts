@@ -1,7 +1,9 @@
-import type * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DataRequest } from '../proto/request.js';
-import { ReplicaSet, type ReplicaSetOptions } from '../runtime/replica-set.js';
+import { ReplicaSet, type ReplicaHealth, type ReplicaSetOptions } from '../runtime/replica-set.js';
 
 /**
  * Options of {@link ConnectionPool}: `timeoutSendMs` (per-call deadline) and `retries` apply to
@@ -13,6 +15,13 @@ export interface ConnectionPoolOptions extends ReplicaSetOptions {
    * that the head's network errors come back as gRPC statuses.
    */
   heads?: string[];
+  /**
+   * Deployments reached over TLS (`add({ tls: true })`, for Executors that serve TLS, typically
+   * external ones), trusting the system's CAs (and `NODE_EXTRA_CA_CERTS`).
+   */
+  tls?: string[];
+  /** Called as each call to a deployment settles: its duration in ms and whether it succeeded. */
+  onCall?: (name: string, ms: number, ok: boolean) => void;
 }
 
 /** Per-call options of {@link ConnectionPool.send}. */
@@ -37,11 +46,21 @@ export interface PoolSendOptions {
  */
 export class ConnectionPool {
   private readonly deployments = new Map<string, ReplicaSet>();
+  private readonly onCall: ConnectionPoolOptions['onCall'];
 
   constructor(addresses: Record<string, string[]>, options: ConnectionPoolOptions = {}) {
+    this.onCall = options.onCall;
     const heads = new Set(options.heads ?? []);
+    const tls = new Set(options.tls ?? []);
     for (const [name, list] of Object.entries(addresses)) {
-      this.deployments.set(name, new ReplicaSet(name, list, { ...options, unary: heads.has(name) }));
+      this.deployments.set(
+        name,
+        new ReplicaSet(name, list, {
+          ...options,
+          unary: heads.has(name),
+          ...(tls.has(name) ? { credentials: executorTlsCredentials() } : {}),
+        }),
+      );
     }
   }
 
@@ -67,12 +86,36 @@ export class ConnectionPool {
     request: DataRequest,
     options: PoolSendOptions | grpc.Metadata = {},
   ): Promise<DataRequest> {
-    return this.get(name).send(request, sendOptions(options));
+    if (!this.onCall) return this.get(name).send(request, sendOptions(options));
+    return this.observe(name, performance.now(), this.get(name).send(request, sendOptions(options)));
   }
 
   /** Sends the parts of one request (a join without reduce) to one replica, as `process_data`. */
   sendParts(name: string, parts: DataRequest[], options: PoolSendOptions = {}): Promise<DataRequest> {
-    return this.get(name).sendParts(parts, options);
+    if (!this.onCall) return this.get(name).sendParts(parts, options);
+    return this.observe(name, performance.now(), this.get(name).sendParts(parts, options));
+  }
+
+  /** Reports the call to `onCall` as it settles. */
+  private observe(name: string, start: number, call: Promise<DataRequest>): Promise<DataRequest> {
+    const onCall = this.onCall!;
+    return call.then(
+      (response) => {
+        onCall(name, performance.now() - start, true);
+        return response;
+      },
+      (err: unknown) => {
+        onCall(name, performance.now() - start, false);
+        throw err;
+      },
+    );
+  }
+
+  /** Each deployment's replicas: how many are serving, draining, failing (see `ReplicaSet.health`). */
+  health(): Record<string, ReplicaHealth> {
+    const out: Record<string, ReplicaHealth> = {};
+    for (const [name, d] of this.deployments) out[name] = d.health();
+    return out;
   }
 
   /** Calls in flight to every deployment. */
@@ -94,4 +137,24 @@ function sendOptions(options: PoolSendOptions | grpc.Metadata): PoolSendOptions 
 
 function isMetadata(v: unknown): v is grpc.Metadata {
   return typeof (v as grpc.Metadata | undefined)?.getMap === 'function';
+}
+
+/**
+ * TLS towards Executors: the system's CAs plus `NODE_EXTRA_CA_CERTS` (grpc-js alone reads only
+ * Node's bundled list, not the extra CAs every other Node client honours).
+ */
+function executorTlsCredentials(): grpc.ChannelCredentials {
+  const extra = process.env.NODE_EXTRA_CA_CERTS;
+  let roots = rootCertificates.join('\n');
+  if (extra) {
+    try {
+      roots += `\n${readFileSync(extra, 'utf8')}`;
+    } catch (err) {
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `cannot read NODE_EXTRA_CA_CERTS ${extra}: ${(err as Error).message}`,
+      );
+    }
+  }
+  return grpc.credentials.createSsl(Buffer.from(roots));
 }

@@ -9,6 +9,7 @@ import type { Compression } from '../transport/grpc/client.js';
 import { loadBuiltinGateway } from './builtin.js';
 import { ConnectionPool } from './connection-pool.js';
 import { executorStreamers } from './executor-streamer.js';
+import { FlowStats } from './flow-stats.js';
 import type { Gateway, GatewayClass, Protocol } from './gateway.js';
 import { GraphWalker } from './graph-walker.js';
 import { drainGateways } from './readiness.js';
@@ -31,6 +32,8 @@ export interface GatewayConfig {
   addresses?: Record<string, string[]>;
   /** The deployments whose address is a head (sharded deployments). */
   heads?: string[];
+  /** The deployments reached over TLS (see `ConnectionPoolOptions.tls`). */
+  tls?: string[];
   /** Per-call deadline from the Gateway to an Executor (or head), ms; undefined = none. */
   timeoutSendMs?: number;
   /**
@@ -60,6 +63,8 @@ export interface GatewayConfig {
   resolveIntervalMs?: number;
   /** Prometheus metrics and OpenTelemetry tracing of this Gateway process (see `docs/observability.md`). */
   observability?: ObservabilityOptions;
+  /** The Flow's picture (SVG text, from the Flow) that the HTTP Gateway's `/flow` page shows. */
+  flowchartSvg?: string;
 }
 
 /** A free TCP port on `host`. */
@@ -125,12 +130,18 @@ export class GatewayRuntime {
     const name = c.name ?? 'gateway';
     const obs = await Observability.start(name, c.observability, host);
     this.observability = obs;
+    const flowStats = new FlowStats({
+      names: topology.nodes.filter((n) => !n.passThrough).map((n) => n.name),
+      health: () => this.pool?.health() ?? {},
+    });
     const pool = new ConnectionPool(c.addresses ?? {}, {
+      onCall: flowStats.record,
       metrics: obs?.metrics,
       timeoutSendMs: c.timeoutSendMs,
       retries: c.retries,
       compression: c.compression,
       heads: c.heads,
+      tls: c.tls,
       resolveIntervalMs: c.resolveIntervalMs,
     });
     this.pool = pool;
@@ -171,6 +182,8 @@ export class GatewayRuntime {
           ...common,
           ...security,
           credentials: c.credentials,
+          flowStats,
+          flowchartSvg: c.flowchartSvg,
           port: ports[i]!,
           protocols: [protocol],
           ports: [ports[i]!],

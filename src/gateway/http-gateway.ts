@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { environmentInfo } from '../runtime/info.js';
 import type { Authenticator } from './auth.js';
+import type { FlowStats } from './flow-stats.js';
 import type { GatewayOptions } from './gateway.js';
 import { createHttpApp } from './http/app.js';
 import { discoverEndpoints, registerDataRoutes, type ExposeEndpointOptions } from './http/data-routes.js';
 import { FastifyGateway } from './http/fastify-gateway.js';
+import { registerFlowPage } from './http/flow-page.js';
 import { registerGraphqlRoutes } from './http/graphql-routes.js';
 import { registerInfoRoutes } from './http/info-routes.js';
 import type { TlsKeyPair } from './security.js';
@@ -13,7 +15,7 @@ import type { TlsKeyPair } from './security.js';
 export interface HttpGatewayOptions extends GatewayOptions {
   /** Allow cross-origin requests from any origin. */
   cors?: boolean;
-  /** No `/post`, `/status`, `/dry_run`. */
+  /** No `/post`, `/status`, `/dry_run`, `/flow`. */
   noDebugEndpoints?: boolean;
   /** No `/index`, `/search`, `/update`, `/delete`. */
   noCrudEndpoints?: boolean;
@@ -35,6 +37,10 @@ export interface HttpGatewayOptions extends GatewayOptions {
   maxMessageBytes?: number;
   /** ms a client may take to send one request before it is cut off (408); 0 = no limit. Default 60 s. */
   slowClientTimeout?: number;
+  /** The numbers of the live page at `/flow` (the runtime gives them; without them, no page). */
+  flowStats?: FlowStats;
+  /** The Flow's picture on that page (SVG text, rendered by the Flow). */
+  flowchartSvg?: string;
 }
 
 /**
@@ -43,7 +49,9 @@ export interface HttpGatewayOptions extends GatewayOptions {
  * - `POST /post`, `POST /index`, `POST /search`, `PUT /update`, `DELETE /delete`,
  *   `exposeEndpoints`, and `POST /<endpoint>` for every endpoint the Executors bind
  *   (see `data-routes.ts`);
- * - `GET /openapi.json` and Swagger UI at `/docs`; `/graphql` with `exposeGraphqlEndpoint`.
+ * - `GET /openapi.json` and Swagger UI at `/docs`; `/graphql` with `exposeGraphqlEndpoint`;
+ * - `GET /flow`, a live page of the graph with each Executor's health, rate and latency
+ *   (see `flow-page.ts`).
  *
  * @example
  * ```ts
@@ -108,6 +116,8 @@ export class HttpGateway extends FastifyGateway {
       exposeEndpoints: o.exposeEndpoints,
       endpoints: await discoverEndpoints(this.streamer, this.logger),
     });
+    if (o.flowStats && !o.noDebugEndpoints)
+      registerFlowPage(app, { stats: o.flowStats, svg: o.flowchartSvg, title: o.title });
     return app;
   }
 }

@@ -58,6 +58,8 @@ export interface ContainerGatewaySpec {
   nodes: TopologyNode[];
   addresses: Record<string, string[]>;
   heads: string[];
+  /** Deployments reached over TLS. */
+  tls?: string[];
   usesWith?: Record<string, unknown>;
   /** Other Gateway flags, e.g. `{ timeoutSend: 1000 }` -> `--timeout-send 1000`. */
   flags?: Record<string, unknown>;
@@ -87,6 +89,7 @@ export function containerRunArgs(spec: ContainerGatewaySpec, name: string, env =
   const noReduce = spec.nodes.filter((n) => n.noReduce).map((n) => n.name);
   if (noReduce.length > 0) flags.push('--deployments-no-reduce', JSON.stringify(noReduce));
   if (spec.heads.length > 0) flags.push('--deployments-heads', JSON.stringify(spec.heads));
+  if (spec.tls?.length) flags.push('--deployments-tls', JSON.stringify(spec.tls));
   if (spec.usesWith) flags.push('--uses-with', JSON.stringify(spec.usesWith));
   for (const [k, v] of Object.entries(spec.flags ?? {})) {
     if (v === undefined || v === false) continue;

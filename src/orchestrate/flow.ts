@@ -78,6 +78,12 @@ export interface AddOptions extends ObservabilitySettings {
   port?: number | number[];
   external?: boolean;
   /**
+   * Reach this (external) Executor over TLS, trusting the system's CAs (and `NODE_EXTRA_CA_CERTS`);
+   * it serves TLS with `flowgate executor --ssl-certfile --ssl-keyfile`. Off by default, as in the
+   * original; the Flow's own Executors listen on loopback without TLS.
+   */
+  tls?: boolean;
+  /**
    * When one of its processes exits on its own: `'on-failure'` (default) restarts it after a crash
    * (non-zero exit, a signal), `'always'` after any exit, `'never'` leaves it down. Restarts back
    * off exponentially (0.5 s doubling to 30 s) on the same port.
@@ -282,6 +288,11 @@ export class Flow {
     }
     checkCount(name, 'replicas', options.replicas);
     checkCount(name, 'shards', options.shards);
+    if (options.tls && !options.external)
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `Executor '${name}': tls applies to external Executors (external: true, host, port); the Flow's own Executors listen on loopback without TLS`,
+      );
     checkPolling(name, options.polling);
     if (isChildProcess()) {
       for (const u of [options.uses, options.usesBefore, options.usesAfter])
@@ -419,9 +430,11 @@ export class Flow {
         nodes,
         addresses,
         heads,
+        tls: this.deployments.filter((d) => d.tls).map((d) => d.name),
         ...gatewayProcessOptions(this.gateway),
         observability: await this.observabilityOf(this.gateway, 'gateway', this.gateway.portMonitoring),
         uses: gatewayUses,
+        flowchartSvg: inContainer || gatewayUses ? undefined : this.livePicture(protocols),
       }));
       // The Gateway process starts (loads its modules) while the Executors start, and gets its
       // configuration once their addresses are known.
@@ -473,6 +486,7 @@ export class Flow {
       nodes: config.nodes ?? [],
       addresses: config.addresses ?? {},
       heads: config.heads ?? [],
+      tls: config.tls,
       usesWith: this.gateway.usesWith,
       flags: { timeoutSend, retries, prefetch, compression, ...config.gatewayOptions },
     });
@@ -766,6 +780,19 @@ export class Flow {
     const svg = renderFlowchart(this.toSpec(), options);
     if (path) await writeFile(path, svg);
     return svg;
+  }
+
+  /**
+   * The picture the HTTP Gateway's live page (`/flow`) shows; none when no built-in HTTP Gateway
+   * serves, or when the graph cannot be described (a class whose file cannot be told).
+   */
+  private livePicture(protocols: readonly string[]): string | undefined {
+    if (!protocols.includes('http')) return undefined;
+    try {
+      return renderFlowchart(this.toSpec());
+    } catch {
+      return undefined;
+    }
   }
 
   /**

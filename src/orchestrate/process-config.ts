@@ -15,6 +15,8 @@ export interface ExecutorProcessConfig {
   port: number;
   /** Metrics and tracing of this process (its metrics port already chosen by the Flow). */
   observability?: ObservabilityOptions;
+  /** Serve TLS with this certificate and key (PEM files), for a Gateway that reaches it with `tls`. */
+  ssl?: { certfile: string; keyfile: string };
 }
 
 /**

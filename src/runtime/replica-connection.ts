@@ -124,6 +124,12 @@ export class ReplicaConnection {
     return state !== grpc.connectivityState.TRANSIENT_FAILURE && state !== grpc.connectivityState.SHUTDOWN;
   }
 
+  /** Whether the channel is connected (READY) and the replica is not draining: it takes requests now. */
+  get serving(): boolean {
+    if (this.closed || this.isDraining) return false;
+    return this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
+  }
+
   /**
    * Sends one request and resolves to the Executor's response. Rejects with a FlowgateError:
    * Unavailable when the replica cannot be reached or the stream broke, DeadlineExceeded after

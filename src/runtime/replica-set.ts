@@ -40,6 +40,14 @@ export interface ReplicaSetOptions extends ReplicaConnectionOptions {
   metrics?: RuntimeMetrics;
 }
 
+/** How many replicas of a deployment are serving, draining (stopping) or failing to connect. */
+export interface ReplicaHealth {
+  total: number;
+  serving: number;
+  draining: number;
+  failing: number;
+}
+
 /** Per-call options of {@link ReplicaSet.send}. */
 export type ReplicaSetCallOptions = Omit<ReplicaCallOptions, 'timeoutMs'>;
 
@@ -154,6 +162,21 @@ export class ReplicaSet {
   get healthy(): boolean {
     if (this.replicas.length === 0) return this.names.length > 0 && !this.firstResolution;
     return this.replicas.some((r) => r.healthy);
+  }
+
+  /**
+   * The replicas' state now, as the Gateway sees it: connected and serving, draining (reported
+   * NOT_SERVING by its health watch), or failing (the channel cannot connect). Replicas not
+   * connected yet (the Gateway connects on the first call) are in none of these.
+   */
+  health(): ReplicaHealth {
+    const h: ReplicaHealth = { total: this.replicas.length, serving: 0, draining: 0, failing: 0 };
+    for (const r of this.replicas) {
+      if (r.serving) h.serving++;
+      else if (r.draining) h.draining++;
+      else if (!r.healthy) h.failing++;
+    }
+    return h;
   }
 
   /**

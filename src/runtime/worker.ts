@@ -30,6 +30,8 @@ export interface WorkerRuntimeOptions {
   forwardMetadata?: string[];
   /** Prometheus metrics and OpenTelemetry tracing (see `docs/observability.md`); both off by default. */
   observability?: ObservabilityOptions;
+  /** Serve TLS (`grpc.ServerCredentials.createSsl`): for an Executor the Gateway reaches with `tls`. */
+  credentials?: grpc.ServerCredentials;
 }
 
 /**
@@ -87,7 +89,11 @@ export class WorkerRuntime {
       serveStream: (call) => this.serveStream(call),
       endpoints: () => this.handler.endpoints,
     });
-    this.port = await this.grpcServer.listen(this.options.host ?? '127.0.0.1', this.options.port ?? 0);
+    this.port = await this.grpcServer.listen(
+      this.options.host ?? '127.0.0.1',
+      this.options.port ?? 0,
+      this.options.credentials,
+    );
     return this.port;
   }
 
