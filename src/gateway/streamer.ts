@@ -4,12 +4,12 @@ import type * as grpc from '@grpc/grpc-js';
 import { AsyncQueue } from '../core/async-queue.js';
 import { Code, ExecutorError, FlowgateError } from '../core/errors.js';
 import type { DocumentArray } from '../document/index.js';
-import { batchDocs, decodeDocs, encodeDocs, type Document } from '../document/index.js';
+import { batchDocs, decodeDocs, encodeDocs } from '../document/index.js';
 import { DataRequest } from '../proto/request.js';
-import type { JsonObject } from '../proto/struct.js';
 import type { RuntimeMetrics } from '../runtime/monitoring.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { GraphWalker, WalkOptions } from './graph-walker.js';
+import type { StreamDocsOptions } from './stream-options.js';
 import { serveStreamerToWorkers, WorkerThreadStreamer, type StreamerApi } from './worker-streamer.js';
 
 /** Options of {@link GatewayStreamer.rpcStream}. */
@@ -27,16 +27,7 @@ export interface RpcStreamOptions {
   signal?: AbortSignal;
 }
 
-/** Options of {@link GatewayStreamer.streamDocs} and {@link GatewayStreamer.stream}. */
-export interface StreamDocsOptions {
-  docs: Iterable<Document> | DocumentArray;
-  execEndpoint?: string;
-  parameters?: JsonObject;
-  targetExecutor?: string;
-  /** Documents per request; default 100. */
-  requestSize?: number;
-  resultsInOrder?: boolean;
-}
+export type { StreamDocsOptions } from './stream-options.js';
 
 /**
  * Sends requests through the Flow's graph. Built-in Gateways use `rpcStream`; custom Gateways use

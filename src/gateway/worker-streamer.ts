@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Code, ExecutorError, FlowgateError } from '../core/errors.js';
-import { DocumentArray, decodeDocs, encodeDocs, type Document } from '../document/index.js';
-import type { JsonObject } from '../proto/struct.js';
+import { DocumentArray, decodeDocs, encodeDocs } from '../document/index.js';
+import type { StreamDocsOptions } from './stream-options.js';
 
 /**
  * `GatewayStreamer.getStreamer()` in a worker thread of a Gateway process. A streamer (its gRPC
@@ -21,15 +21,8 @@ export interface StreamerApi {
   stream(options: WorkerStreamOptions): AsyncGenerator<[DocumentArray, ExecutorError | undefined]>;
 }
 
-/** Options of a stream (as {@link StreamDocsOptions}). */
-export interface WorkerStreamOptions {
-  docs: Iterable<Document> | DocumentArray;
-  execEndpoint?: string;
-  parameters?: JsonObject;
-  targetExecutor?: string;
-  requestSize?: number;
-  resultsInOrder?: boolean;
-}
+/** Options of a stream (the same as the Gateway's streamer takes). */
+export type WorkerStreamOptions = StreamDocsOptions;
 
 type ErrorFields = { name: string; args: string[]; stacks: string[]; executor: string };
 
