@@ -92,7 +92,7 @@ try {
     },
     log,
   );
-  const metrics = await runMetricsCost(ctx, log);
+  const metrics = await runMetricsCost(ctx, log, quick ? 1 : 3);
   for (const c of [
     ...tp.cells,
     ...flow.chainCells,
