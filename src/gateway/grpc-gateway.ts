@@ -198,8 +198,14 @@ export class GrpcGateway extends Gateway {
     const prefetchMd = Number(call.metadata.get('__prefetch__')[0]?.toString());
     // The client going away or its deadline passing (grpc-js then cancels the call) cancels the
     // work still pending downstream.
+    // grpc-js also emits 'cancelled' after every call that ended normally: aborting then would
+    // build a DOMException and a Cancelled error per call for nothing (~7% of the Gateway's CPU
+    // with one stream per post, as the Client opens).
     const abort = new AbortController();
-    call.on('cancelled', () => abort.abort());
+    let finished = false;
+    call.on('cancelled', () => {
+      if (!finished) abort.abort();
+    });
     setMaxListeners(0, abort.signal); // one listener per request in flight on this stream
     call.on('error', () => undefined);
     // Read without destroying the call at end of input: the response side is still writing.
@@ -218,8 +224,10 @@ export class GrpcGateway extends Gateway {
           if (call.cancelled) break;
           if (!call.write(res)) await waitDrain(call);
         }
+        finished = true;
         if (!call.cancelled) call.end();
       } catch (err) {
+        finished = true;
         if (!call.cancelled) call.emit('error', toGrpcStatus(err));
       }
     })();
