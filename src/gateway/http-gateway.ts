@@ -1,20 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { environmentInfo } from '../runtime/info.js';
-import type { Authenticator } from './auth.js';
 import type { FlowStats } from './flow-stats.js';
 import type { GatewayOptions } from './gateway.js';
-import { createHttpApp } from './http/app.js';
+import { createHttpApp, httpServerOptions, type HttpServerOptions } from './http/app.js';
 import { discoverEndpoints, registerDataRoutes, type ExposeEndpointOptions } from './http/data-routes.js';
 import { FastifyGateway } from './http/fastify-gateway.js';
 import { registerFlowPage } from './http/flow-page.js';
 import { registerGraphqlRoutes } from './http/graphql-routes.js';
 import { registerInfoRoutes } from './http/info-routes.js';
-import type { TlsKeyPair } from './security.js';
 
 /** Options of {@link HttpGateway} (the HTTP part of `configGateway`). */
-export interface HttpGatewayOptions extends GatewayOptions {
-  /** Allow cross-origin requests from any origin. */
-  cors?: boolean;
+export interface HttpGatewayOptions extends GatewayOptions, HttpServerOptions {
   /** No `/post`, `/status`, `/dry_run`, `/flow`. */
   noDebugEndpoints?: boolean;
   /** No `/index`, `/search`, `/update`, `/delete`. */
@@ -27,16 +23,6 @@ export interface HttpGatewayOptions extends GatewayOptions {
   title?: string;
   /** OpenAPI description. */
   description?: string;
-  /** Serve HTTPS with this key pair (`configGateway({ sslCertfile, sslKeyfile })`). */
-  tls?: TlsKeyPair;
-  /** Checks every request but `GET /` (401 when it fails). */
-  authenticator?: Authenticator;
-  /** Header names sent on to Executors as `metadata`. */
-  forwardMetadata?: string[];
-  /** Largest request or response body in bytes (413 above it); 0 or less = no limit. Default 64 MiB. */
-  maxMessageBytes?: number;
-  /** ms a client may take to send one request before it is cut off (408); 0 = no limit. Default 60 s. */
-  slowClientTimeout?: number;
   /** The numbers of the live page at `/flow` (the runtime gives them; without them, no page). */
   flowStats?: FlowStats;
   /** The Flow's picture on that page (SVG text, rendered by the Flow). */
@@ -91,14 +77,9 @@ export class HttpGateway extends FastifyGateway {
           ]),
     ];
     const app = await createHttpApp({
+      ...httpServerOptions(o),
       logger: this.logger,
-      maxMessageBytes: o.maxMessageBytes,
-      slowClientTimeout: o.slowClientTimeout,
-      tls: o.tls,
-      authenticator: o.authenticator,
-      forwardMetadata: o.forwardMetadata,
       protocol: 'http',
-      cors: o.cors,
       openapi: {
         title: o.title,
         description: o.description,

@@ -11,25 +11,38 @@ import { registerResponseHook } from './response-hook.js';
 
 export { DEFAULT_MAX_MESSAGE_BYTES };
 
-/** Options of {@link createHttpApp}. */
-export interface HttpAppOptions {
-  logger: Logger;
+/**
+ * The server options every HTTP-family Gateway takes (HTTP, GraphQL): they go to
+ * {@link createHttpApp} as they are.
+ */
+export interface HttpServerOptions {
   /** Largest request or response body in bytes (413 above it); 0 or less = no limit. Default 64 MiB. */
   maxMessageBytes?: number;
-  /** Serve HTTPS with this key pair. */
+  /** Serve HTTPS with this key pair (`configGateway({ sslCertfile, sslKeyfile })`). */
   tls?: TlsKeyPair;
   /** Checks every request but `GET /` (401 when it fails). */
   authenticator?: Authenticator;
   /** Header names sent on to Executors as `metadata`. */
   forwardMetadata?: string[];
-  /** The protocol named to the authenticator; default `http`. */
-  protocol?: Protocol;
   /** Allow cross-origin requests from any origin (the original's `cors=True`). */
   cors?: boolean;
+  /** ms a client may take to send a whole request (a trickled body is cut off with 408); 0 = none. Default 60 s. */
+  slowClientTimeout?: number;
+}
+
+/** The {@link HttpServerOptions} of a Gateway's options (which hold more). */
+export function httpServerOptions(o: HttpServerOptions): HttpServerOptions {
+  const { maxMessageBytes, tls, authenticator, forwardMetadata, cors, slowClientTimeout } = o;
+  return { maxMessageBytes, tls, authenticator, forwardMetadata, cors, slowClientTimeout };
+}
+
+/** Options of {@link createHttpApp}. */
+export interface HttpAppOptions extends HttpServerOptions {
+  logger: Logger;
+  /** The protocol named to the authenticator; default `http`. */
+  protocol?: Protocol;
   /** Serve `/openapi.json` and Swagger UI at `/docs`, described by these options. */
   openapi?: OpenApiOptions;
-  /** ms a client may take to send a whole request (a trickled body is cut off with 408); 0 = none. */
-  slowClientTimeout?: number;
 }
 
 /** The default of `slowClientTimeout`: a minute to send one request, or to read a response. */
