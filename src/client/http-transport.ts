@@ -1,13 +1,5 @@
-import { createRequire } from 'node:module';
 import type * as Undici from 'undici';
 import type { Agent, RequestInit as UndiciRequestInit } from 'undici';
-
-/** undici, loaded with the first HTTP request (not with flowgate: every Executor imports it). */
-let undici: typeof Undici | undefined;
-function loadUndici(): typeof Undici {
-  undici ??= createRequire(import.meta.url)('undici') as typeof Undici;
-  return undici;
-}
 import { Code, FlowgateError, httpStatusOf } from '../core/errors.js';
 import type { DataRequest } from '../proto/request.js';
 import { isJsonObject, type JsonValue } from '../proto/struct.js';
@@ -17,7 +9,11 @@ import {
   dataRequestToRequestJson,
   statusFromJson,
 } from '../transport/http/request-json.js';
+import { lazyRequire } from '../core/lazy-require.js';
 import { tlsFailure } from './tls-errors.js';
+
+/** undici, loaded with the first HTTP request (not with flowgate: every Executor imports it). */
+const loadUndici = lazyRequire<typeof Undici>(import.meta.url, 'undici');
 import type { ClientTransport, TransportCallOptions } from './transport.js';
 
 /** What the stream loop waits for: the source's next request (or its end), or a response. */

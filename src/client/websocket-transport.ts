@@ -1,15 +1,8 @@
 import { request as httpGet } from 'node:http';
 import { request as httpsGet } from 'node:https';
-import { createRequire } from 'node:module';
 import type WebSocket from 'ws';
-
-/** ws, loaded with the first socket (not with flowgate: every Executor imports it). */
-let wsClass: typeof WebSocket | undefined;
-function loadWs(): typeof WebSocket {
-  wsClass ??= createRequire(import.meta.url)('ws') as typeof WebSocket;
-  return wsClass;
-}
 import { AsyncQueue } from '../core/async-queue.js';
+import { lazyRequire } from '../core/lazy-require.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DataRequest } from '../proto/request.js';
 import { isJsonObject } from '../proto/struct.js';
@@ -24,6 +17,9 @@ import {
 import { WsCloseCode, WsPath, type WsSubprotocol } from '../transport/websocket/frames.js';
 import { tlsFailure } from './tls-errors.js';
 import type { ClientTransport, TransportCallOptions } from './transport.js';
+
+/** ws, loaded with the first socket (not with flowgate: every Executor imports it). */
+const loadWs = lazyRequire<typeof WebSocket>(import.meta.url, 'ws');
 
 /** Options of {@link WebSocketTransport}. */
 export interface WebSocketTransportOptions {
