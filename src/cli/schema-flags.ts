@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import type { z } from 'zod';
+import { flagName } from '../config/load.js';
 
 /** The JSON-schema-like kind of a zod type, looking through optional/default wrappers. */
 function kindOf(t: z.ZodType): { kind: string; values?: string[] } {
@@ -42,10 +43,6 @@ export function optionsFromFlags(
   return out;
 }
 
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
 function parseScalar(kind: string, flag: string, raw: string): unknown {
   if (kind === 'number') {
     const n = Number(raw);
@@ -69,7 +66,7 @@ export function optionsFromSchema(schema: z.ZodObject, skip: string[] = []): Opt
   const out: Option[] = [];
   for (const [key, t] of Object.entries(schema.shape) as [string, z.ZodType][]) {
     if (skip.includes(key)) continue;
-    const flag = kebab(key);
+    const flag = flagName(key);
     const { kind, values } = kindOf(t);
     const description = descriptionOf(t);
     let o: Option;

@@ -25,6 +25,14 @@ export function camelKey(key: string): string {
   return keyAliases[key] ?? key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
+/**
+ * The command-line flag of an option key, without the dashes: `timeoutSend` -> `timeout-send`.
+ * `flowgate gateway`'s flags and the flags a Flow gives a Gateway container both come from it.
+ */
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

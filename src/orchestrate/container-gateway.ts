@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { flagName } from '../config/load.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { Protocol } from '../gateway/gateway.js';
 import { graphDescriptionOf } from '../gateway/graph-description.js';
@@ -71,7 +72,6 @@ export interface ContainerGatewaySpec {
 export function containerRunArgs(spec: ContainerGatewaySpec, name: string, env = process.env): string[] {
   const image = spec.uses.replace(/^docker:\/\//, '');
   const extra = (env.FLOWGATE_CONTAINER_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   const flags: string[] = [
     '--protocol',
     spec.protocols.join(','),
@@ -93,8 +93,8 @@ export function containerRunArgs(spec: ContainerGatewaySpec, name: string, env =
   if (spec.usesWith) flags.push('--uses-with', JSON.stringify(spec.usesWith));
   for (const [k, v] of Object.entries(spec.flags ?? {})) {
     if (v === undefined || v === false) continue;
-    if (v === true) flags.push(`--${kebab(k)}`);
-    else flags.push(`--${kebab(k)}`, typeof v === 'string' ? v : JSON.stringify(v));
+    if (v === true) flags.push(`--${flagName(k)}`);
+    else flags.push(`--${flagName(k)}`, typeof v === 'string' ? v : JSON.stringify(v));
   }
   return [
     'run',
