@@ -56,7 +56,18 @@ export function stopOnSignals(runtime: Stoppable, log?: Logger): void {
 }
 
 /** The lifecycle line of a runtime that is ready: its ports, and its metrics port if any. */
-function logStarted(log: Logger, ports: number[], monitoringPort: number | undefined): void {
+/**
+ * A runtime that just started: stops on SIGTERM/SIGINT from now on, tells the parent Flow its
+ * ports, and logs the `started` line.
+ */
+function announceStarted(
+  runtime: Stoppable & { monitoringPort: number | undefined },
+  log: Logger,
+  ports: number[],
+): void {
+  stopOnSignals(runtime, log);
+  tellParent({ type: 'ready', ports });
+  const monitoringPort = runtime.monitoringPort;
   log.info('started', monitoringPort === undefined ? { ports } : { ports, monitoringPort });
 }
 
@@ -133,9 +144,7 @@ export async function serveExecutor(config: ExecutorProcessConfig): Promise<Work
     });
     const port = await worker.start();
     const log = consoleLogger(config.observability?.runtimeName ?? config.name);
-    stopOnSignals(worker, log);
-    tellParent({ type: 'ready', ports: [port] });
-    logStarted(log, [port], worker.monitoringPort);
+    announceStarted(worker, log, [port]);
     return worker;
   } catch (err) {
     reportFailure(err);
@@ -198,9 +207,7 @@ export async function serveGateway(config: GatewayProcessConfig): Promise<Gatewa
     });
     const ports = await runtime.start();
     const log = consoleLogger(config.name ?? 'gateway');
-    stopOnSignals(runtime, log);
-    tellParent({ type: 'ready', ports });
-    logStarted(log, ports, runtime.monitoringPort);
+    announceStarted(runtime, log, ports);
     return runtime;
   } catch (err) {
     reportFailure(err);
@@ -216,9 +223,7 @@ export async function serveHead(config: HeadProcessConfig): Promise<HeadRuntime>
     const head = new HeadRuntime(config);
     const port = await head.start();
     const log = consoleLogger(`${config.name}/head`);
-    stopOnSignals(head, log);
-    tellParent({ type: 'ready', ports: [port] });
-    logStarted(log, [port], head.monitoringPort);
+    announceStarted(head, log, [port]);
     return head;
   } catch (err) {
     reportFailure(err);
