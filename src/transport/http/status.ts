@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import { docsToJson } from '../../document/index.js';
 import { StatusCode } from '../../proto/request.js';
 import type { JsonObject } from '../../proto/struct.js';
-import type { JsonRequestFields } from '../../transport/http/request-json.js';
+import type { JsonRequestFields } from '../shared/request-json.js';
 
 /**
  * How the HTTP-family Gateways turn errors into responses, in one place:

@@ -1,22 +1,22 @@
 import { request as httpGet } from 'node:http';
 import { request as httpsGet } from 'node:https';
 import type WebSocket from 'ws';
-import { AsyncQueue } from '../core/async-queue.js';
-import { lazyRequire } from '../core/lazy-require.js';
-import { Code, FlowgateError } from '../core/errors.js';
-import type { DataRequest } from '../proto/request.js';
-import { isJsonObject } from '../proto/struct.js';
-import type { jina } from '../proto/wire.js';
+import { AsyncQueue } from '../../core/async-queue.js';
+import { lazyRequire } from '../../core/lazy-require.js';
+import { Code, FlowgateError } from '../../core/errors.js';
+import type { DataRequest } from '../../proto/request.js';
+import { isJsonObject } from '../../proto/struct.js';
+import type { jina } from '../../proto/wire.js';
 import {
   decodeResponseFrame,
   decodeStatusFrame,
   encodeRequestFrame,
   endOfInputFrame,
   type Frame,
-} from '../transport/websocket/codec.js';
-import { WsCloseCode, WsPath, type WsSubprotocol } from '../transport/websocket/frames.js';
-import { tlsFailure } from './tls-errors.js';
-import type { ClientTransport, TransportCallOptions } from './transport.js';
+} from './codec.js';
+import { WsCloseCode, WsPath, type WsSubprotocol } from './frames.js';
+import { tlsFailure } from '../shared/tls-errors.js';
+import type { ClientTransport, TransportCallOptions } from '../shared/client-transport.js';
 
 /** ws, loaded with the first socket (not with flowgate: every Executor imports it). */
 const loadWs = lazyRequire<typeof WebSocket>(import.meta.url, 'ws');

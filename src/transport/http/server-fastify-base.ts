@@ -1,10 +1,10 @@
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
-import { Code, FlowgateError } from '../core/errors.js';
-import { Gateway } from './gateway.js';
-import { registerAuthHook } from './http/auth-hook.js';
-import { registerInfoRoutes } from './http/info-routes.js';
-import type { GatewaySecurity } from './security.js';
+import { Code, FlowgateError } from '../../core/errors.js';
+import { Gateway } from '../../gateway/gateway.js';
+import { registerAuthHook } from '../shared/server-auth-hook.js';
+import { registerInfoRoutes } from '../shared/server-info-routes.js';
+import type { GatewaySecurity } from '../../gateway/security.js';
 
 /**
  * The base class of a custom Gateway built on a Fastify app (the original's `FastAPIBaseGateway`).
@@ -80,7 +80,7 @@ export abstract class FastifyBaseGateway extends Gateway {
       });
     } else await this.server.listen({ host: this.host, port: this.port });
     const addr = (this.httpsServer ?? this.server.server).address();
-    if (typeof addr === 'object' && addr) this.port = addr.port;
+    if (typeof addr === 'object' && addr) this.reportListening(addr.port);
     this.logger.debug('custom Gateway listening', { host: this.host, port: this.port });
     if (this.closed) return;
     await new Promise<void>((r) => (this.stopped = r));

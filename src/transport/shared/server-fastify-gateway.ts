@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Code, FlowgateError } from '../../core/errors.js';
-import { Gateway } from '../gateway.js';
+import { Gateway } from '../../gateway/gateway.js';
 
 /**
  * The lifecycle shared by the Fastify-based Gateways (HTTP, GraphQL): `setupServer` builds the app
@@ -25,7 +25,7 @@ export abstract class FastifyGateway extends Gateway {
       throw new FlowgateError(Code.FailedPrecondition, 'setupServer() must run before runServer()');
     await this.app.listen({ host: this.host, port: this.port });
     const addr = this.app.server.address();
-    if (typeof addr === 'object' && addr) this.port = addr.port;
+    if (typeof addr === 'object' && addr) this.reportListening(addr.port);
     this.logger.debug(`${this.protocols.join(', ')} Gateway listening`, { host: this.host, port: this.port });
     if (this.closed) return;
     await new Promise<void>((r) => (this.stopped = r));

@@ -1,20 +1,16 @@
 import type * as Undici from 'undici';
 import type { Agent, RequestInit as UndiciRequestInit } from 'undici';
-import { Code, FlowgateError, httpStatusOf } from '../core/errors.js';
-import type { DataRequest } from '../proto/request.js';
-import { isJsonObject, type JsonValue } from '../proto/struct.js';
-import type { jina } from '../proto/wire.js';
-import {
-  dataRequestFromJson,
-  dataRequestToRequestJson,
-  statusFromJson,
-} from '../transport/http/request-json.js';
-import { lazyRequire } from '../core/lazy-require.js';
-import { tlsFailure } from './tls-errors.js';
+import { Code, FlowgateError, httpStatusOf } from '../../core/errors.js';
+import type { DataRequest } from '../../proto/request.js';
+import { isJsonObject, type JsonValue } from '../../proto/struct.js';
+import type { jina } from '../../proto/wire.js';
+import { dataRequestFromJson, dataRequestToRequestJson, statusFromJson } from '../shared/request-json.js';
+import { lazyRequire } from '../../core/lazy-require.js';
+import { tlsFailure } from '../shared/tls-errors.js';
 
 /** undici, loaded with the first HTTP request (not with flowgate: every Executor imports it). */
 const loadUndici = lazyRequire<typeof Undici>(import.meta.url, 'undici');
-import type { ClientTransport, TransportCallOptions } from './transport.js';
+import type { ClientTransport, TransportCallOptions } from '../shared/client-transport.js';
 
 /** What the stream loop waits for: the source's next request (or its end), or a response. */
 type Step = { done: true } | { request: DataRequest } | { idx: number; response: DataRequest };
