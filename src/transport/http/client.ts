@@ -1,6 +1,7 @@
 import type * as Undici from 'undici';
 import type { Agent, RequestInit as UndiciRequestInit } from 'undici';
-import { Code, FlowgateError, httpStatusOf } from '../../core/errors.js';
+import { Code, FlowgateError } from '../../core/errors.js';
+import { codeOfHttpStatus } from './status.js';
 import type { DataRequest } from '../../proto/request.js';
 import { isJsonObject, type JsonValue } from '../../proto/struct.js';
 import type { jina } from '../../proto/wire.js';
@@ -28,13 +29,6 @@ export interface HttpTransportOptions {
   headers?: Record<string, string>;
   /** The `Accept-Encoding` asked for: `gzip`, `deflate`, or `none` (the default: `identity`). */
   compression?: 'none' | 'gzip' | 'deflate';
-}
-
-/** The code of an HTTP status: the inverse of `httpStatusOf`, 422 read as a bad request. */
-function codeOfHttpStatus(status: number): Code {
-  if (status === 422) return Code.InvalidArgument;
-  for (const code of Object.values(Code)) if (code !== Code.Ok && httpStatusOf(code) === status) return code;
-  return status >= 500 ? Code.Internal : Code.Unknown;
 }
 
 /** The error for a non-200 answer: `header.status.description` (503/504), `detail`, or the text. */
