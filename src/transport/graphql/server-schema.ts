@@ -17,9 +17,9 @@ import {
   type GraphQLOutputType,
   type ValueNode,
 } from 'graphql';
-import { ExecutorError, FlowgateError, codeName } from '../../core/errors.js';
 import { decodeDocs, docsFromJson, docsToJson } from '../../document/index.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../proto/struct.js';
+import { toGraphqlError } from './status.js';
 import { toDataRequests } from '../shared/request-json.js';
 import type { GatewayStreamer } from '../../gateway/streamer.js';
 import { executorErrorOf } from '../../proto/request.js';
@@ -198,20 +198,6 @@ interface DocsArgs {
   targetExecutor?: string | null;
   parameters?: unknown;
   execEndpoint: string;
-}
-
-/** An error as GraphQL reports it, with `extensions.code` and, for Executor errors, the Executor. */
-function toGraphqlError(err: unknown): GraphQLError {
-  if (err instanceof ExecutorError) {
-    return new GraphQLError(err.message, {
-      originalError: err,
-      extensions: { code: 'EXECUTOR_ERROR', executor: err.executor, exceptionName: err.exceptionName },
-    });
-  }
-  if (err instanceof FlowgateError) {
-    return new GraphQLError(err.message, { originalError: err, extensions: { code: codeName(err.code) } });
-  }
-  return new GraphQLError((err as Error)?.message ?? String(err));
 }
 
 /** The context of a GraphQL operation: what the request's headers forward to Executors. */

@@ -15,6 +15,7 @@ import {
   type Frame,
 } from './codec.js';
 import { WsCloseCode, WsPath, type WsSubprotocol } from './frames.js';
+import { closeError } from './status.js';
 import { tlsFailure } from '../shared/tls-errors.js';
 import type { ClientTransport, TransportCallOptions } from '../shared/client-transport.js';
 
@@ -43,23 +44,6 @@ const SEND_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 function frameOf(data: WebSocket.RawData, isBinary: boolean): Frame {
   const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
   return isBinary ? buf : buf.toString('utf8');
-}
-
-/** The error for a socket the Gateway closed before every request was answered. */
-function closeError(code: number, reason: string, url: string, unanswered: number): FlowgateError {
-  if (code === WsCloseCode.InternalError)
-    return new FlowgateError(Code.Unavailable, reason || `the Gateway at ${url} closed the stream (1011)`);
-  if (code === WsCloseCode.MessageTooBig)
-    return new FlowgateError(
-      Code.ResourceExhausted,
-      reason
-        ? `the Gateway at ${url} closed the stream with 1009: ${reason}`
-        : `a message was larger than the Gateway at ${url} or this client accepts (maxMessageBytes): closed with 1009`,
-    );
-  return new FlowgateError(
-    Code.Unavailable,
-    `the Gateway at ${url} closed the stream (code ${code}${reason ? `: ${reason}` : ''}) with ${unanswered} request(s) unanswered`,
-  );
 }
 
 /**

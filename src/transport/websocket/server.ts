@@ -21,7 +21,8 @@ import { peerOf, registerAuthHook } from '../shared/server-auth-hook.js';
 import { DEFAULT_SLOW_CLIENT_TIMEOUT_MS, slowClientOptions } from '../shared/server-app.js';
 import { registerInfoRoutes } from '../shared/server-info-routes.js';
 import type { TlsKeyPair } from '../../gateway/security.js';
-import { networkCloseReason, sendFrame, serveDataStream } from './server-data-stream.js';
+import { sendFrame, serveDataStream } from './server-data-stream.js';
+import { isNetworkError, networkCloseReason } from './status.js';
 import { forwardedHeaders, type Headers } from '../../core/headers.js';
 
 /** Options of {@link WebSocketGateway}. */
@@ -66,13 +67,6 @@ function limitCloseReason(ws: WebSocket, limit: number): void {
 
 /** How long `shutdown()` lets open streams finish before cutting them. */
 const SHUTDOWN_GRACE_MS = 2000;
-
-/** Failures of the Flow itself (not of a request), which close a WebSocket with 1011. */
-function isNetworkError(err: unknown): boolean {
-  return (
-    err instanceof FlowgateError && (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded)
-  );
-}
 
 /**
  * The built-in WebSocket Gateway, as the original's: WebSocket `/` streams requests and responses
