@@ -37,7 +37,7 @@ async function scrape(port: number): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 }
 
-describe('batching by decorator', () => {
+void describe('batching by decorator', () => {
   let flow: Flow;
   let client: Client;
   before(async () => {
@@ -71,7 +71,7 @@ describe('batching by decorator', () => {
       assert.equal(da.length, 4);
       assert.ok(
         da.every((d) => d.tags.seen === p && d.id.startsWith(p)),
-        `p=${p} batch saw ${da.map((d) => d.tags.seen).join()}`,
+        `p=${p} batch saw ${JSON.stringify(da.map((d) => d.tags.seen))}`,
       );
       assert.equal(new Set(da.map((d) => d.tags.batch)).size, 1, 'the four shared one batch');
     }

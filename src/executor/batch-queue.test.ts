@@ -65,7 +65,8 @@ void test('entries of different groups never share a batch', async () => {
     outs.map((o) => o.items[0]),
     [2, 200, 4, 400],
   );
-  for (const b of batches) assert.ok(b.every((x) => x < 100) || b.every((x) => x >= 100), `mixed: ${b}`);
+  for (const b of batches)
+    assert.ok(b.every((x) => x < 100) || b.every((x) => x >= 100), `mixed: ${b.join()}`);
 });
 
 void test('a failing batch rejects each of its entries; the next batch runs', async () => {
