@@ -10,7 +10,7 @@
  * Part of `npm run bench` (and `--quick`); alone: `node --import tsx bench/batching.ts [--quick]`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { api, dropTsxForFlowChildren } from './api.js';
@@ -96,6 +96,7 @@ export async function runBatching(
       date: new Date().toISOString(),
       mode: quick ? 'quick' : 'full',
       clients: CLIENTS,
+      loadavg: loadavg().map((l) => Number(l.toFixed(2))),
       plain,
       batched,
       speedup,
@@ -104,7 +105,7 @@ export async function runBatching(
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(
-      `\nDynamic batching: ${CLIENTS} one-document clients, an Executor costing 2 ms/call + 20 us/doc (gRPC)\n  ${line(plain)}\n  ${line(batched)}\n  throughput x${speedup.toFixed(1)}\n`,
+      `\nDynamic batching: ${CLIENTS} one-document clients, an Executor costing 2 ms/call + 20 us/doc (gRPC)\n  ${line(plain)}\n  ${line(batched)}\n  throughput x${speedup.toFixed(1)} (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)\n`,
     );
     for (const c of [plain, batched]) {
       if (c.failed) failures.push(`batching: ${c.failed} (batched: ${c.batched})`);
