@@ -169,3 +169,25 @@ void test('beyond maxQueuedDocs, entries wait unloaded instead of growing the qu
   );
   assert.ok(maxQueued <= 4, `queued at most 4, saw ${maxQueued}`);
 });
+
+void test('drain() runs what is queued without waiting for the timeout, in batches of at most the size', async () => {
+  const { q, batches, push } = doubling({ preferredBatchSize: 2, timeout: HOUR });
+  const outs = [push('', [1]), push('', [2, 3, 4, 5]), push('b', [6])];
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    batches,
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    'only full batches ran',
+  );
+  q.drain();
+  outs.push(push('', [7]));
+  await Promise.all(outs);
+  assert.ok(batches.every((b) => b.length <= 2));
+  assert.deepEqual(
+    batches.flat().sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6, 7],
+  );
+});

@@ -83,11 +83,25 @@ export class BatchQueue<T, C> {
   /** Entries admitted but not yet queued (their items still loading): count one item each. */
   private admitting = 0;
   private readonly waiters: (() => void)[] = [];
+  /** ms an oldest entry waits; 0 once draining. */
+  private timeout: number;
 
   constructor(
     private readonly options: BatchQueueOptions,
     private readonly run: RunBatch<T, C>,
-  ) {}
+  ) {
+    this.timeout = options.timeout;
+  }
+
+  /**
+   * From now on, queued entries run without waiting for their batch to fill (the worker is
+   * stopping: nothing should sit out a timeout). Batches still hold at most `preferredBatchSize`.
+   */
+  drain(): void {
+    this.timeout = 0;
+    for (const g of this.groups.values()) this.arm(g);
+    this.schedule();
+  }
 
   /** Items queued and not yet running, over every group. */
   get queued(): number {
@@ -179,7 +193,7 @@ export class BatchQueue<T, C> {
     group.due = false;
     const oldest = group.entries[0];
     if (!oldest) return;
-    const left = oldest.arrived + this.options.timeout - performance.now();
+    const left = oldest.arrived + this.timeout - performance.now();
     if (left <= 0) {
       group.due = true;
       return;

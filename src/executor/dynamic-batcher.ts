@@ -54,6 +54,7 @@ interface BatchContext {
 export class DynamicBatcher {
   private readonly queues = new Map<string, BatchQueue<Document, BatchContext>>();
   private readonly table: Map<string, string>;
+  private draining = false;
   readonly name: string;
 
   private constructor(
@@ -131,6 +132,12 @@ export class DynamicBatcher {
     return response;
   }
 
+  /** Runs every queued request without waiting for timeouts: the worker is stopping. */
+  drain(): void {
+    this.draining = true;
+    for (const q of this.queues.values()) q.drain();
+  }
+
   private queueOf(endpoint: string): BatchQueue<Document, BatchContext> {
     let queue = this.queues.get(endpoint);
     if (queue) return queue;
@@ -138,6 +145,7 @@ export class DynamicBatcher {
     const methodName = resolveEndpoint(this.table, endpoint);
     if (!batching || methodName === undefined) throw new Error(`endpoint ${endpoint} is not batched`);
     queue = new BatchQueue(batching, (docs, contexts) => this.runBatch(endpoint, methodName, docs, contexts));
+    if (this.draining) queue.drain();
     this.queues.set(endpoint, queue);
     return queue;
   }

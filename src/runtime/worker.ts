@@ -160,6 +160,8 @@ export class WorkerRuntime {
    * within the grace period), then closes the server and the Executor. See {@link GracefulStop}.
    */
   close(): Promise<void> {
+    // batched requests run at once instead of waiting out their timeout while the worker drains
+    this.batcher?.drain();
     this.closing ??= this.stopper
       .stop()
       .then(() => this.options.executor.close())
