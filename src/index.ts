@@ -23,6 +23,8 @@ export type {
   ExecutorClass,
 } from './executor/executor.js';
 export { requests, DEFAULT_ENDPOINT, DRY_RUN_ENDPOINT } from './executor/requests.js';
+export { dynamicBatching } from './executor/dynamic-batching.js';
+export type { DynamicBatchingOptions, DynamicBatchingConfig } from './executor/dynamic-batching.js';
 export { WorkerRuntime } from './runtime/worker.js';
 export type { WorkerRuntimeOptions } from './runtime/worker.js';
 export type { ObservabilityOptions, ObservabilitySettings } from './runtime/observability.js';
