@@ -19,9 +19,18 @@ import {
   type ClassKind,
 } from '../runtime/load-executor.js';
 import type { WorkerRuntime } from '../runtime/worker.js';
+import { shareFlowgateWithCommonJs } from '../runtime/user-module.js';
+import { fileURLToPath } from 'node:url';
 
 // The runtimes are imported by role (below), so that an Executor process does not load the
 // Gateway's dependencies, nor a Gateway process the Executor's.
+
+// A user's CommonJS module that does `require('flowgate')` gets this very flowgate (loaded only
+// when such a module is), not a second copy whose Executor the runtime would not recognise.
+shareFlowgateWithCommonJs(async () => ({
+  file: fileURLToPath(new URL('../index.js', import.meta.url)),
+  exports: await import('../index.js'),
+}));
 
 /** Something that can be stopped on SIGTERM. */
 interface Stoppable {

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { Code, FlowgateError } from '../core/errors.js';
 import { Executor, type ExecutorClass } from '../executor/executor.js';
 import { registeredClass, whenRegistered } from './class-registry.js';
+import { importUserModule } from './user-module.js';
 
 /** Where to find an Executor class: a module (path or file URL) and the class name in it. */
 export interface ExecutorRef {
@@ -17,17 +18,6 @@ export interface LoadedExecutor {
   cls: ExecutorClass;
   usesWith: Record<string, unknown>;
   metas: Record<string, unknown>;
-}
-
-let tsxRegistered = false;
-
-async function ensureTypeScriptLoader(path: string): Promise<void> {
-  if (!/\.[cm]?tsx?$/.test(path) || tsxRegistered) return;
-  tsxRegistered = true;
-  const active = process.execArgv.some((a) => a.includes('tsx'));
-  if (active) return;
-  const api = (await import('tsx/esm/api')) as { register: () => unknown };
-  api.register();
 }
 
 function toUrl(module: string, base = process.cwd()): string {
@@ -78,8 +68,7 @@ export async function loadExecutorClass(ref: ExecutorRef, timeoutMs = 30_000): P
  */
 export async function loadClass<T>(ref: ExecutorRef, kind: ClassKind, timeoutMs = 30_000): Promise<T> {
   const url = toUrl(ref.module);
-  await ensureTypeScriptLoader(url);
-  const importing = import(url).then((mod: Record<string, unknown>) => pickClass(mod, ref, url, kind));
+  const importing = importUserModule(url).then((mod) => pickClass(mod, ref, url, kind));
   if (!ref.className) return importing as Promise<T>;
   const registered = whenRegistered(ref.className);
   let timer: NodeJS.Timeout | undefined;
@@ -156,10 +145,7 @@ async function loadExecutorYaml(path: string): Promise<LoadedExecutor> {
   const base = dirname(resolve(path));
   let cls: ExecutorClass | undefined;
   for (const m of modules) {
-    const mod = (await ensureTypeScriptLoader(m).then(() => import(toUrl(m, base)))) as Record<
-      string,
-      unknown
-    >;
+    const mod = await importUserModule(toUrl(m, base));
     if (typeof mod[jtype] === 'function') cls = mod[jtype] as ExecutorClass;
   }
   cls ??= registeredClass(jtype);
