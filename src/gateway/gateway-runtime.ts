@@ -193,10 +193,27 @@ export class GatewayRuntime {
     }
     for (const g of this.gateways) await g.setupServer();
     this.running = this.gateways.map((g) => g.runServer());
-    // A server that fails to bind rejects runServer(): surface that instead of hanging.
-    const failure = Promise.race(this.running.map((p) => p.then(() => new Promise<never>(() => undefined))));
-    await Promise.race([failure, this.waitListening(host, ports)]);
+    // A server that fails to bind rejects runServer(): surface that instead of hanging. One that
+    // returns while nothing listens on its port (a runServer() that does not serve) is an error too.
+    const listened = this.waitListening(host, ports);
+    const failure = Promise.race(
+      this.running.map((p, i) => p.then(() => this.returnedEarly(this.gateways[i]!, ports[i]!, listened))),
+    );
+    await Promise.race([failure, listened]);
     return ports;
+  }
+
+  /** After a Gateway's runServer() returned: rejects unless its port listens within 2 s. */
+  private async returnedEarly(g: Gateway, port: number, listened: Promise<unknown>): Promise<never> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 2000)));
+    const first = await Promise.race([listened, late]);
+    clearTimeout(timer);
+    if (first !== 'late') return new Promise<never>(() => undefined);
+    throw new FlowgateError(
+      Code.FailedPrecondition,
+      `${g.constructor.name}.runServer() returned, and nothing listens on port ${port}: runServer() must start the server on this.port and resolve only when it stops (after shutdown())`,
+    );
   }
 
   private async waitListening(host: string, ports: number[]): Promise<void> {

@@ -11,7 +11,7 @@ import { callerFile, definingFile } from '../executor/requests.js';
 import type { Protocol } from '../gateway/gateway.js';
 import { freePort } from '../gateway/gateway-runtime.js';
 import { GATEWAY_NODE, buildTopology, type TopologyNode } from '../gateway/topology.js';
-import { isChildProcess, registerClass } from '../runtime/class-registry.js';
+import { isChildProcess, markChildFlowStart, registerClass } from '../runtime/class-registry.js';
 import { renderFlowchart } from './export/flowchart.js';
 import { spawnRuntime, stopChild, type RunningChild } from './child-process.js';
 import { startContainerGateway } from './container-gateway.js';
@@ -207,7 +207,10 @@ export class Flow {
 
   /** Starts every Executor, then the Gateway; resolves when all are ready. */
   async start(): Promise<this> {
-    if (isChildProcess()) return new Promise<never>(() => undefined);
+    if (isChildProcess()) {
+      markChildFlowStart(); // the class loader's cue: this script registers no more classes
+      return new Promise<never>(() => undefined);
+    }
     if (this.started) return this;
     this.started = true;
     this._monitoringPorts = {};

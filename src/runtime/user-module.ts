@@ -132,6 +132,25 @@ function explainLoadError(err: unknown, file: string, format: ModuleFormat): unk
  */
 export async function importUserModule(url: string): Promise<Record<string, unknown>> {
   const file = url.startsWith('file:') ? fileURLToPath(url) : url;
+  pending.add(file);
+  try {
+    return await importByFormat(url, file);
+  } finally {
+    pending.delete(file);
+  }
+}
+
+const pending = new Set<string>();
+
+/**
+ * The user modules whose import has not finished: when a process ends with an unsettled top-level
+ * await (exit code 13), these are the likely culprits.
+ */
+export function pendingUserImports(): string[] {
+  return [...pending];
+}
+
+async function importByFormat(url: string, file: string): Promise<Record<string, unknown>> {
   const format = moduleFormatOf(file);
   if (/\.[cm]?tsx?$/.test(file)) await registerTypeScript(format);
   if (format === 'commonjs') await (shared ??= seedRequireCache());
