@@ -100,6 +100,11 @@ export class GatewayRuntime {
   streamer: GatewayStreamer | undefined;
   ports: number[] = [];
 
+  /** The Gateways this runtime serves, one per port (known from `start()` on). */
+  get served(): readonly Gateway[] {
+    return this.gateways;
+  }
+
   /** The port the Prometheus metrics are served on, when `observability.monitoring` is on. */
   get monitoringPort(): number | undefined {
     return this.observability?.monitoringPort;

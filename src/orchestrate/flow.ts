@@ -158,6 +158,10 @@ export class Flow {
   get protocols(): Protocol[] {
     return [...this._protocols];
   }
+  /** True when the Gateway serves TLS (`sslCertfile`): its addresses are grpcs://, https://, wss://. */
+  get tls(): boolean {
+    return this.gateway.sslCertfile !== undefined;
+  }
   /**
    * The Prometheus port of every process with `monitoring` on, by process name: `gateway`, an
    * Executor's name (`name/rep-1`, `name/shard-0`, `name/head` with replicas and shards). Known
