@@ -17,6 +17,6 @@ void test("executor['unknown'] throws an error that lists the Executors; known n
     assert.equal(await Promise.resolve(executor), executor); // awaiting it asks for `then`
     assert.equal(typeof executor.toString, 'function');
   } finally {
-    await pool.close?.();
+    pool.close();
   }
 });
