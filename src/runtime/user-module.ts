@@ -61,6 +61,7 @@ async function seedRequireCache(): Promise<void> {
   if (!provider) return;
   const { file, exports } = await provider();
   const require = createRequire(import.meta.url);
+  if (!existsSync(file)) return; // best effort: without it, a CommonJS module gets a copy of its own
   const real = realpathSync(file);
   const Module = require('node:module') as {
     new (id: string): { filename: string; loaded: boolean; exports: unknown; paths: string[] };
