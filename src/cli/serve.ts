@@ -3,7 +3,7 @@ import { consoleLogger, type Logger } from '../core/logger.js';
 import { Executor, type ExecutorClass } from '../executor/executor.js';
 import type { AuthHook } from '../gateway/auth.js';
 import { Gateway, type GatewayClass } from '../gateway/gateway.js';
-import type { GatewayRuntime } from '../gateway/gateway-runtime.js';
+import type { GatewayRuntime } from '../serve/gateway-runtime.js';
 import type {
   ExecutorProcessConfig,
   GatewayProcessConfig,
@@ -206,7 +206,7 @@ async function loadAuthHook(ref: AuthHook | string | undefined): Promise<AuthHoo
 export async function serveGateway(config: GatewayProcessConfig): Promise<GatewayRuntime> {
   try {
     const { uses, ...rest } = config;
-    const { GatewayRuntime } = await import('../gateway/gateway-runtime.js');
+    const { GatewayRuntime } = await import('../serve/gateway-runtime.js');
     const gatewayOptions = rest.gatewayOptions && {
       ...rest.gatewayOptions,
       authenticate: await loadAuthHook(rest.gatewayOptions.authenticate),

@@ -5,7 +5,7 @@ import type { GatewayClass, Protocol } from '../gateway/gateway.js';
 import type { JsonObject } from '../proto/struct.js';
 import type { Polling } from '../runtime/head.js';
 import { observabilitySettings, type ObservabilitySettings } from '../runtime/observability.js';
-import type { Compression } from '../transport/grpc/client.js';
+import type { Compression } from '../transport/grpc/link.js';
 import type { GatewayProcessConfig } from './process-config.js';
 import type { RestartPolicy } from './supervisor.js';
 

@@ -9,7 +9,7 @@ import { Code, FlowgateError } from '../core/errors.js';
 import type { ExecutorClass } from '../executor/executor.js';
 import { callerFile, definingFile } from '../executor/requests.js';
 import type { Protocol } from '../gateway/gateway.js';
-import { freePort } from '../gateway/gateway-runtime.js';
+import { freePort } from '../serve/gateway-runtime.js';
 import { GATEWAY_NODE, buildTopology, type TopologyNode } from '../gateway/topology.js';
 import { isChildProcess, markChildFlowStart, registerClass } from '../runtime/class-registry.js';
 import { renderFlowchart } from './export/flowchart.js';

@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../gateway/gateway-runtime.js';
+import type { GatewayConfig } from '../serve/gateway-runtime.js';
 import type { HeadRuntimeOptions } from '../runtime/head.js';
 import type { ObservabilityOptions } from '../runtime/observability.js';
 import type { GatewayUsesRef } from './custom-gateway.js';

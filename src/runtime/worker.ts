@@ -1,9 +1,10 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Executor } from '../executor/executor.js';
 import { ExecutorHandler } from '../executor/handler.js';
 import type { DataRequest } from '../proto/request.js';
-import { forwardedFromGrpc } from '../transport/grpc/metadata.js';
-import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/server.js';
+import { toGrpcStatus } from '../transport/grpc/status.js';
+import { forwardedFromGrpc } from '../transport/grpc/headers.js';
+import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/rpc-server.js';
 import { GracefulStop, gracePeriodFromEnv } from './graceful-stop.js';
 import { Observability, observeWorkerCall, type ObservabilityOptions } from './observability.js';
 import { addRuntimeServices } from './runtime-services.js';
@@ -85,7 +86,7 @@ export class WorkerRuntime {
     this.observability = await Observability.start(this.name, this.options.observability, host);
     addRuntimeServices(this.grpcServer, {
       handle: (parts, call) => this.run(parts, call.metadata),
-      toStatus: (err) => ({ code: grpc.status.INTERNAL, details: (err as Error)?.message ?? String(err) }),
+      toStatus: (err) => toGrpcStatus(err),
       serveStream: (call) => this.serveStream(call),
       endpoints: () => this.handler.endpoints,
     });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Client, Document } from '../../src/index.js';
-import { freePort } from '../../src/gateway/gateway-runtime.js';
+import { freePort } from '../../src/serve/gateway-runtime.js';
 import { flowgate, serve, userFolder } from './user-folder.js';
 
 const ESM_TS = `import { Executor, requests, type HandlerArgs } from 'flowgate';

@@ -4,7 +4,7 @@
 // "exit code 13").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { freePort } from '../../src/gateway/gateway-runtime.js';
+import { freePort } from '../../src/serve/gateway-runtime.js';
 import { flowgate, run, userEnv, userFolder } from './user-folder.js';
 
 const tsx = import.meta.resolve('tsx');
