@@ -1,3 +1,4 @@
+import type { StreamDocTransport } from './stream.js';
 import type { DataRequest } from '../proto/request.js';
 import type { jina } from '../proto/wire.js';
 
@@ -18,6 +19,8 @@ export interface TransportCallOptions {
 export interface ClientTransport {
   /** Sends requests and yields responses (completion order unless `resultsInOrder`). */
   stream(requests: AsyncIterable<DataRequest>, options: TransportCallOptions): AsyncIterable<DataRequest>;
+  /** Streams the items of one streaming request (see `stream.ts`); absent: the protocol cannot. */
+  streamDoc?: StreamDocTransport;
   /** Runs an empty request through the whole Flow and returns its status. */
   dryRun(timeoutMs?: number): Promise<jina.IStatusProto>;
   /** The Gateway's environment information. */

@@ -3,6 +3,8 @@ import { rootCertificates } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DataRequest } from '../proto/request.js';
+import type { ReplicaStreamOptions } from '../runtime/replica-stream.js';
+import type { StreamDocRequest } from '../transport/grpc/stream-doc.js';
 import { ReplicaSet, type ReplicaHealth, type ReplicaSetOptions } from '../runtime/replica-set.js';
 
 /**
@@ -78,6 +80,20 @@ export class ConnectionPool {
   /** The endpoints a deployment binds (asked once, then cached). */
   endpoints(name: string): Promise<Set<string>> {
     return this.get(name).endpoints();
+  }
+
+  /** The streaming (generator) endpoints a deployment binds (learnt with its endpoints). */
+  streamingEndpoints(name: string): Promise<Set<string>> {
+    return this.get(name).streamingEndpoints();
+  }
+
+  /** Calls `stream_doc` on one replica of a deployment and yields its items (see `ReplicaSet.streamDoc`). */
+  streamDoc(
+    name: string,
+    request: StreamDocRequest,
+    options: ReplicaStreamOptions = {},
+  ): AsyncGenerator<StreamDocRequest> {
+    return this.get(name).streamDoc(request, options);
   }
 
   /** Sends a request to one replica of a deployment. */

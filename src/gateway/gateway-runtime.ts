@@ -9,6 +9,7 @@ import type { Compression } from '../transport/grpc/client.js';
 import { loadBuiltinGateway } from './builtin.js';
 import { ConnectionPool } from './connection-pool.js';
 import { executorStreamers } from './executor-streamer.js';
+import { StreamWalker } from './stream-walker.js';
 import { FlowStats } from './flow-stats.js';
 import type { Gateway, GatewayClass, Protocol } from './gateway.js';
 import { GraphWalker } from './graph-walker.js';
@@ -151,7 +152,8 @@ export class GatewayRuntime {
       security.forwardMetadata = [...new Set([...(security.forwardMetadata ?? []), ...TRACE_CONTEXT_KEYS])];
     const logger = consoleLogger(name);
     const walker = new GraphWalker(topology, pool, logger, obs?.tracing);
-    const streamer = new GatewayStreamer(walker, pool, c.prefetch ?? 1000, obs?.metrics);
+    const streams = new StreamWalker(topology, pool, obs?.metrics);
+    const streamer = new GatewayStreamer(walker, pool, c.prefetch ?? 1000, obs?.metrics, streams);
     this.streamer = streamer;
     GatewayStreamer.setCurrent(streamer);
     const common = {

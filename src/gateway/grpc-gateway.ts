@@ -19,6 +19,12 @@ import { headerRecord, metadataToForward, type AuthOutcome, type Authenticator }
 import { Gateway, type GatewayOptions } from './gateway.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type TlsKeyPair } from './security.js';
 import type { GatewayStreamer } from './streamer.js';
+import {
+  GATEWAY_STREAM_DOC_SERVICE,
+  serveGatewayStreamDoc,
+  type GatewayStreamCall,
+} from './grpc-stream-doc.js';
+import { STREAM_DOC_SERVICE } from '../transport/grpc/stream-doc.js';
 
 /** What every kind of server call has (grpc-js does not export its own name for it). */
 type SurfaceCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getPeer' | 'cancelled'>;
@@ -174,6 +180,15 @@ export class GrpcGateway extends Gateway {
         },
       ),
     });
+    s.server.addService(GATEWAY_STREAM_DOC_SERVICE, {
+      stream_doc: this.guarded<GatewayStreamCall>(
+        GATEWAY_STREAM_DOC_SERVICE.stream_doc.path,
+        (call, auth) =>
+          void serveGatewayStreamDoc(call, this.streamer, this.forwardable(call, auth), toGrpcStatus),
+        (call, status) => call.emit('error', status),
+      ),
+    });
+    s.serviceNames.push(STREAM_DOC_SERVICE);
     s.server.addService(JinaGatewayDryRunRPCService, {
       dry_run: this.unaryGuard<unknown, jina.IStatusProto>(
         JinaGatewayDryRunRPCService.dry_run.path,

@@ -1,0 +1,51 @@
+import { Code, FlowgateError } from '../core/errors.js';
+import { Document, type DocumentInit } from '../document/index.js';
+import { itemDocuments } from '../gateway/stream-walker.js';
+import type { JsonObject } from '../proto/struct.js';
+import { createStreamDocRequest, type StreamDocRequest } from '../transport/grpc/stream-doc.js';
+import type { ClientTransport } from './transport.js';
+
+/** Options of `Client.streamDoc`. */
+export interface StreamDocClientOptions {
+  /** The streaming endpoint, e.g. `/generate`. */
+  on: string;
+  /** The one input document. */
+  inputs: Document | DocumentInit;
+  parameters?: JsonObject;
+  /** Deadline of the whole stream, ms. */
+  timeout?: number;
+  /** Extra headers / gRPC metadata. */
+  metadata?: Record<string, string>;
+}
+
+/** Per-call options of a transport's `streamDoc`. */
+export interface TransportStreamOptions {
+  timeoutMs?: number;
+  metadata?: Record<string, string>;
+}
+
+/** What a transport implements to stream (see `ClientTransport.streamDoc`). */
+export type StreamDocTransport = (
+  request: StreamDocRequest,
+  options: TransportStreamOptions,
+) => AsyncIterable<StreamDocRequest>;
+
+/**
+ * `Client.streamDoc`: the documents the streaming endpoint yields, as they arrive. An Executor
+ * error throws its ExecutorError; leaving the loop early (`break`) cancels the stream end to end.
+ */
+export function clientStreamDoc(
+  transport: ClientTransport,
+  options: StreamDocClientOptions,
+): AsyncGenerator<Document> {
+  if (!transport.streamDoc)
+    throw new FlowgateError(
+      Code.Unimplemented,
+      'this protocol cannot stream documents: use grpc, http or websocket',
+    );
+  const doc = options.inputs instanceof Document ? options.inputs : new Document(options.inputs);
+  const request = createStreamDocRequest({ endpoint: options.on, doc, parameters: options.parameters });
+  return itemDocuments(
+    transport.streamDoc(request, { timeoutMs: options.timeout, metadata: options.metadata }),
+  );
+}
