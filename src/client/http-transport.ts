@@ -11,6 +11,9 @@ import {
 } from '../transport/http/request-json.js';
 import { lazyRequire } from '../core/lazy-require.js';
 import { tlsFailure } from './tls-errors.js';
+import type { StreamDocRequest } from '../transport/grpc/stream-doc.js';
+import { httpStreamDoc } from './http-stream.js';
+import type { TransportStreamOptions } from './stream.js';
 
 /** undici, loaded with the first HTTP request (not with flowgate: every Executor imports it). */
 const loadUndici = lazyRequire<typeof Undici>(import.meta.url, 'undici');
@@ -99,6 +102,18 @@ export class HttpTransport implements ClientTransport {
     this.ca = options.rootCertificates;
     const encoding = options.compression && options.compression !== 'none' ? options.compression : 'identity';
     this.headers = { ...options.headers, 'accept-encoding': encoding };
+  }
+
+  /** A stream as Server-Sent Events (see `http-stream.ts`). */
+  streamDoc(request: StreamDocRequest, options: TransportStreamOptions): AsyncIterable<StreamDocRequest> {
+    const ctx = {
+      baseUrl: this.baseUrl,
+      headers: this.headers,
+      agent: this.agent,
+      undici: loadUndici(),
+      closing: this.closing.signal,
+    };
+    return httpStreamDoc(ctx, request, options);
   }
 
   async *stream(

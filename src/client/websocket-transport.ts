@@ -15,6 +15,9 @@ import {
   type Frame,
 } from '../transport/websocket/codec.js';
 import { WsCloseCode, WsPath, type WsSubprotocol } from '../transport/websocket/frames.js';
+import type { StreamDocRequest } from '../transport/grpc/stream-doc.js';
+import type { TransportStreamOptions } from './stream.js';
+import { wsStreamDoc } from './ws-stream.js';
 import { tlsFailure } from './tls-errors.js';
 import type { ClientTransport, TransportCallOptions } from './transport.js';
 
@@ -122,6 +125,12 @@ export class WebSocketTransport implements ClientTransport {
       ws.once('open', onOpen);
     });
     return { ws, url, opened };
+  }
+
+  /** A stream on a socket of its own (see `ws-stream.ts`). */
+  streamDoc(request: StreamDocRequest, options: TransportStreamOptions): AsyncIterable<StreamDocRequest> {
+    const { ws, url, opened } = this.connect(WsPath.Data, 'json', options.metadata);
+    return wsStreamDoc(ws, url, opened, request, options);
   }
 
   async *stream(

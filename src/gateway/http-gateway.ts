@@ -8,6 +8,7 @@ import { FastifyGateway } from './http/fastify-gateway.js';
 import { registerFlowPage } from './http/flow-page.js';
 import { registerGraphqlRoutes } from './http/graphql-routes.js';
 import { registerInfoRoutes } from './http/info-routes.js';
+import { discoverStreamingEndpoints, registerStreamRoutes } from './http/stream-routes.js';
 
 /** Options of {@link HttpGateway} (the HTTP part of `configGateway`). */
 export interface HttpGatewayOptions extends GatewayOptions, HttpServerOptions {
@@ -89,6 +90,12 @@ export class HttpGateway extends FastifyGateway {
     });
     registerInfoRoutes(app, { streamer: this.streamer, noDebugEndpoints: o.noDebugEndpoints });
     if (o.exposeGraphqlEndpoint) registerGraphqlRoutes(app, { streamer: this.streamer });
+    // Streaming endpoints first: their POST route is SSE, so the data routes leave it alone.
+    registerStreamRoutes(app, {
+      streamer: this.streamer,
+      logger: this.logger,
+      endpoints: await discoverStreamingEndpoints(this.streamer),
+    });
     registerDataRoutes(app, {
       streamer: this.streamer,
       logger: this.logger,

@@ -8,6 +8,7 @@ import type { DataRequest } from '../../proto/request.js';
 import { decodeRequestFrame, encodeResponseFrame, type Frame } from '../../transport/websocket/codec.js';
 import { fitCloseReason, WsCloseCode, type WsSubprotocol } from '../../transport/websocket/frames.js';
 import type { GatewayStreamer } from '../streamer.js';
+import { WsStreamSession } from './stream-session.js';
 
 /** Options of {@link serveDataStream}. */
 export interface DataStreamOptions {
@@ -108,9 +109,17 @@ export async function serveDataStream(ws: WebSocket, options: DataStreamOptions)
     inputEnded = true;
     inbound.end();
   };
+  const streams = new WsStreamSession(ws, {
+    streamer,
+    logger,
+    peer,
+    metadata: options.metadata,
+    send: (frame) => sendFrame(ws, frame, options.slowClientTimeout ?? 0),
+  });
   ws.on('message', (data, isBinary) => {
-    if (inputEnded) return;
     const raw = toFrame(data, isBinary);
+    if (streams.accept(raw)) return; // streaming requests (see stream-session.ts)
+    if (inputEnded) return;
     const frame = decodeRequestFrame(raw);
     if (frame.kind === 'end') return endInput();
     if (frame.kind === 'invalid') {
@@ -160,6 +169,7 @@ export async function serveDataStream(ws: WebSocket, options: DataStreamOptions)
       }
       await sendFrame(ws, frame, options.slowClientTimeout ?? 0);
     }
+    await streams.idle();
     if (!socketClosed) ws.close(WsCloseCode.Normal);
   } catch (err) {
     endInput();
