@@ -1,0 +1,233 @@
+/**
+ * Streaming endpoints end to end: an Executor's generator behind a worker (original-proto
+ * `stream_doc` with @grpc/proto-loader), behind a Gateway on every protocol (the Client, raw SSE,
+ * raw WebSocket frames), through a chain of Executors; cancellation, back-pressure, deadlines and
+ * errors.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import WebSocket from 'ws';
+import { Client, Document, ExecutorError, Flow, FlowgateError } from '../src/index.js';
+import type { ClientProtocol } from '../src/client/client.js';
+import { WorkerRuntime } from '../src/runtime/worker.js';
+import { Prefix, Tokens, Upper } from './fixtures/stream-executors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'flowgate-stream-'));
+let markers = 0;
+const marker = () => join(dir, `m${markers++}`);
+
+/** Waits until `file` exists (the Executor's `finally` wrote it), at most `ms`; returns its text. */
+async function waitForFile(file: string, ms: number): Promise<string> {
+  const start = Date.now();
+  while (!existsSync(file)) {
+    if (Date.now() - start > ms) assert.fail(`${file} did not appear within ${ms} ms`);
+    await sleep(10);
+  }
+  return readFileSync(file, 'utf8');
+}
+
+const protoDir = join(import.meta.dirname, '../proto');
+
+/** An original-proto client (generated from proto/jina.proto, not flowgate's code). */
+function originalStreamClient(port: number): grpc.Client & Record<string, grpc.MethodDefinition<unknown, unknown>> {
+  const def = protoLoader.loadSync('jina.proto', { includeDirs: [protoDir], keepCase: true, defaults: true });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    jina: { JinaSingleDocumentRequestRPC: grpc.ServiceClientConstructor };
+  };
+  return new pkg.jina.JinaSingleDocumentRequestRPC(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as never;
+}
+
+interface OriginalItem {
+  header: { request_id: string; status?: { code: string | number; description: string; exception?: { executor: string } } };
+  document?: { text?: string };
+}
+
+async function originalStream(port: number, request: object): Promise<OriginalItem[]> {
+  const client = originalStreamClient(port);
+  try {
+    const call = (client as unknown as { stream_doc(r: object): grpc.ClientReadableStream<OriginalItem> }).stream_doc(request);
+    const out: OriginalItem[] = [];
+    for await (const item of call) out.push(item as OriginalItem);
+    return out;
+  } finally {
+    client.close();
+  }
+}
+
+void describe('a worker serves stream_doc as the original proto says', () => {
+  let worker: WorkerRuntime;
+  let port: number;
+  before(async () => {
+    worker = new WorkerRuntime({ executor: new Tokens({ metas: { name: 'tokens' } }) });
+    port = await worker.start();
+  });
+  after(async () => {
+    await worker.close();
+  });
+
+  void test('each yielded document is one SingleDocumentRequestProto', async () => {
+    const items = await originalStream(port, {
+      header: { request_id: 'r1', exec_endpoint: '/generate' },
+      document: { id: 'in', text: 'hello streaming world' },
+    });
+    assert.deepEqual(
+      items.map((i) => i.document?.text),
+      ['hello', 'streaming', 'world'],
+    );
+    assert.ok(items.every((i) => i.header.request_id === 'r1'));
+  });
+
+  void test('stream_doc to a normal endpoint gets an error item naming the endpoint', async () => {
+    const items = await originalStream(port, { header: { request_id: 'r2', exec_endpoint: '/normal' }, document: { text: 'x' } });
+    assert.equal(items.length, 1);
+    assert.match(items[0]!.header.status!.description, /\/normal of Executor tokens is not a streaming endpoint/);
+  });
+
+  void test('a mid-stream error is the last item, with the exception and the Executor', async () => {
+    const items = await originalStream(port, { header: { request_id: 'r3', exec_endpoint: '/fail-after' }, document: {} });
+    assert.deepEqual(
+      items.slice(0, 2).map((i) => i.document?.text),
+      ['item 0', 'item 1'],
+    );
+    const last = items[2]!.header.status!;
+    assert.match(last.description, /RangeError\('boom after 2'\)/);
+    assert.equal(last.exception?.executor, 'tokens');
+  });
+});
+
+const protocols: ClientProtocol[] = ['grpc', 'http', 'websocket'];
+const single = new Flow().configGateway({ protocol: protocols }).add({ name: 'tokens', uses: Tokens });
+
+void describe('one streaming Executor behind the Gateway', () => {
+  before(async () => {
+    await single.start();
+  });
+  after(async () => {
+    await single.close();
+  });
+
+  void test('the original-proto client streams through the Gateway', async () => {
+    const items = await originalStream(single.ports[0]!, {
+      header: { request_id: 'g1', exec_endpoint: '/generate' },
+      document: { text: 'a b' },
+    });
+    assert.deepEqual(
+      items.map((i) => i.document?.text),
+      ['a', 'b'],
+    );
+  });
+
+  for (const [i, protocol] of protocols.entries()) {
+    void describe(`over ${protocol}`, () => {
+      let client: Client;
+      before(() => {
+        client = new Client({ protocol, port: single.ports[i] });
+      });
+      after(async () => {
+        await client.close();
+      });
+
+      void test('items arrive one by one, as they are yielded', async () => {
+        const seen: { text: string; at: number }[] = [];
+        const start = Date.now();
+        for await (const d of client.streamDoc({ on: '/generate', inputs: { text: 'one two three' }, parameters: { delayMs: 150 } }))
+          seen.push({ text: d.text!, at: Date.now() - start });
+        assert.deepEqual(
+          seen.map((s) => s.text),
+          ['one', 'two', 'three'],
+        );
+        // the first item comes long before the last was yielded (2 x 150 ms later)
+        assert.ok(seen[2]!.at - seen[0]!.at >= 250, JSON.stringify(seen));
+      });
+
+      void test('a sync generator streams too', async () => {
+        const out: string[] = [];
+        for await (const d of client.streamDoc({ on: '/count', inputs: new Document(), parameters: { n: 4 } })) out.push(d.text!);
+        assert.deepEqual(out, ['0', '1', '2', '3']);
+      });
+
+      void test('a mid-stream error ends the stream with an ExecutorError naming the Executor', async () => {
+        const out: string[] = [];
+        await assert.rejects(
+          (async () => {
+            for await (const d of client.streamDoc({ on: '/fail-after', inputs: {}, parameters: { n: 2 } })) out.push(d.text!);
+          })(),
+          (err: unknown) => {
+            assert.ok(err instanceof ExecutorError, String(err));
+            assert.equal(err.executor, 'tokens');
+            assert.match(err.message, /boom after 2/);
+            return true;
+          },
+        );
+        assert.deepEqual(out, ['item 0', 'item 1']);
+      });
+
+      void test('an error before the first item rejects', async () => {
+        await assert.rejects(
+          (async () => {
+            for await (const _ of client.streamDoc({ on: '/fail-after', inputs: {}, parameters: { n: 0 } })) void _;
+          })(),
+          /boom after 0/,
+        );
+      });
+
+      void test('post to a streaming endpoint gets a precise error', async () => {
+        await assert.rejects(client.post('/generate', [new Document({ text: 'a' })]), /streaming endpoint.*call it with streamDoc/);
+      });
+
+      void test('break closes the generator (its finally runs) within a second', async () => {
+        const file = marker();
+        for await (const d of client.streamDoc({
+          on: '/generate',
+          inputs: { text: Array.from({ length: 100 }, (_, k) => `w${k}`).join(' ') },
+          parameters: { delayMs: 50, marker: file },
+        })) {
+          assert.equal(d.text, 'w0');
+          break;
+        }
+        assert.equal(await waitForFile(file, 1000), 'generate closed');
+      });
+
+      void test('a slow reader holds the generator back (bounded buffering)', async () => {
+        const file = marker();
+        let read = 0;
+        for await (const _ of client.streamDoc({ on: '/endless', inputs: {}, parameters: { size: 16384, marker: file } })) {
+          void _;
+          if (++read === 1) await sleep(1500); // a reader that stops reading
+          if (read === 2) break;
+        }
+        const produced = Number(await waitForFile(file, 1000));
+        // Unbounded, the generator yields tens of thousands of 16 KiB items in 1.5 s.
+        assert.ok(produced < STREAM_BOUND_ITEMS, `the generator ran ${produced} items ahead`);
+      });
+
+      void test('the timeout applies to the whole stream and closes the generator', async () => {
+        const file = marker();
+        const got: string[] = [];
+        await assert.rejects(
+          (async () => {
+            for await (const d of client.streamDoc({
+              on: '/generate',
+              inputs: { text: Array.from({ length: 100 }, (_, k) => `w${k}`).join(' ') },
+              parameters: { delayMs: 50, marker: file },
+              timeout: 600,
+            }))
+              got.push(d.text!);
+          })(),
+          (err: unknown) => err instanceof FlowgateError && err.code === 4,
+        );
+        assert.ok(got.length > 2 && got.length < 20, `${got.length} items`);
+        assert.equal(await waitForFile(file, 1500), 'generate closed');
+      });
+    });
+  }
+});
+
+/** 16 KiB items a stalled reader lets the generator run ahead by, at most, on every protocol. */
+const STREAM_BOUND_ITEMS = 2000;
