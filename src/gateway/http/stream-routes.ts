@@ -154,7 +154,7 @@ async function serveSse(
             executor: ex?.executor ?? '',
           }),
         );
-        break;
+        return undefined; // the error event ends the stream: no `end`
       }
       if (item.document) await write(encodeSseEvent(SseEvent.Update, documentToJson(item.document)));
     }
