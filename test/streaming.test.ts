@@ -284,7 +284,7 @@ void describe('the SSE routes and WebSocket frames, raw', () => {
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
     const events = [...(await res.text()).matchAll(/event: (\w+)\ndata: (.*)\n\n/g)].map((m) => [
       m[1],
-      JSON.parse(m[2]!),
+      JSON.parse(m[2]!) as unknown,
     ]);
     assert.deepEqual(
       events.map(([e, d]) => [e, (d as { text?: string }).text]),
@@ -384,7 +384,7 @@ void describe('the SSE routes and WebSocket frames, raw', () => {
     const frames: { stream: string; event: string; document?: { text: string } }[] = [];
     const ended = new Promise<void>((resolve) => {
       ws.on('message', (data) => {
-        frames.push(JSON.parse(String(data)) as (typeof frames)[number]);
+        frames.push(JSON.parse((data as Buffer).toString('utf8')) as (typeof frames)[number]);
         if (frames.filter((f) => f.event === 'end').length === 2) resolve();
       });
     });

@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import { JinaSingleDocumentRequestRPCService, type StreamDocRequest } from '../transport/grpc/stream-doc.js';
 import type { TransportStreamOptions } from './stream.js';

@@ -2,8 +2,9 @@ import { Code, FlowgateError } from '../core/errors.js';
 import { Document, type DocumentInit } from '../document/index.js';
 import { itemDocuments } from '../gateway/stream-walker.js';
 import type { JsonObject } from '../proto/struct.js';
-import { createStreamDocRequest, type StreamDocRequest } from '../transport/grpc/stream-doc.js';
+import { createStreamDocRequest } from '../transport/grpc/stream-doc.js';
 import type { ClientTransport } from './transport.js';
+export type { StreamDocTransport, TransportStreamOptions } from './transport.js';
 
 /** Options of `Client.streamDoc`. */
 export interface StreamDocClientOptions {
@@ -17,18 +18,6 @@ export interface StreamDocClientOptions {
   /** Extra headers / gRPC metadata. */
   metadata?: Record<string, string>;
 }
-
-/** Per-call options of a transport's `streamDoc`. */
-export interface TransportStreamOptions {
-  timeoutMs?: number;
-  metadata?: Record<string, string>;
-}
-
-/** What a transport implements to stream (see `ClientTransport.streamDoc`). */
-export type StreamDocTransport = (
-  request: StreamDocRequest,
-  options: TransportStreamOptions,
-) => AsyncIterable<StreamDocRequest>;
 
 /**
  * `Client.streamDoc`: the documents the streaming endpoint yields, as they arrive. An Executor

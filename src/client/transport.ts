@@ -1,4 +1,4 @@
-import type { StreamDocTransport } from './stream.js';
+import type { StreamDocRequest } from '../transport/grpc/stream-doc.js';
 import type { DataRequest } from '../proto/request.js';
 import type { jina } from '../proto/wire.js';
 
@@ -27,3 +27,15 @@ export interface ClientTransport {
   status(): Promise<{ jina: Record<string, string>; envs: Record<string, string> }>;
   close(): Promise<void>;
 }
+
+/** Per-call options of a transport's `streamDoc`. */
+export interface TransportStreamOptions {
+  timeoutMs?: number;
+  metadata?: Record<string, string>;
+}
+
+/** What a transport implements to stream (see `ClientTransport.streamDoc`). */
+export type StreamDocTransport = (
+  request: StreamDocRequest,
+  options: TransportStreamOptions,
+) => AsyncIterable<StreamDocRequest>;

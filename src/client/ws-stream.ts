@@ -25,7 +25,7 @@ export async function* wsStreamDoc(
   let ended = false;
   ws.on('message', (data, isBinary) => {
     if (isBinary) return;
-    const frame = decodeStreamServerFrame(String(data as Buffer));
+    const frame = decodeStreamServerFrame((data as Buffer).toString('utf8'));
     if (!frame || frame.requestId !== requestId) return;
     if (frame.item) items.push(frame.item);
     if (frame.end) {

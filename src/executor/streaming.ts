@@ -94,9 +94,9 @@ export async function* runStreamingMethod(
   // A sync generator is wrapped: `yield*` on an async generator closes it as well.
   const it: AsyncIterable<StreamItem> =
     Symbol.asyncIterator in gen
-      ? (gen as AsyncIterable<StreamItem>)
+      ? gen
       : (async function* () {
-          yield* gen as Iterable<StreamItem>;
+          yield* gen;
         })();
   for await (const item of it) yield item instanceof Document ? item : new Document(item ?? {});
 }

@@ -64,7 +64,7 @@ export function streamInput(
   source: unknown,
   from: 'query' | 'body',
 ): { doc: Document; parameters: JsonObject } {
-  const obj: JsonObject = isJsonObject(source as JsonValue) ? { ...(source as JsonObject) } : {};
+  const obj: JsonObject = isJsonObject(source) ? { ...source } : {};
   if (from === 'body') {
     const parameters = obj.parameters;
     delete obj.parameters;

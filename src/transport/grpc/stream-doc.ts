@@ -56,13 +56,13 @@ export function isStreamError(item: StreamDocRequest): boolean {
 
 /** Encodes / decodes {@link StreamDocRequest} as `jina.SingleDocumentRequestProto`. */
 export const StreamDocCodec = {
-  encode(r: StreamDocRequest): Buffer {
+  encode: (r: StreamDocRequest): Buffer => {
     const m: jina.ISingleDocumentRequestProto = { header: r.header, routes: r.routes };
     if (Object.keys(r.parameters).length > 0) m.parameters = jsonToStruct(r.parameters);
     if (r.document) m.document = documentToProto(r.document);
     return asBuffer(jina.SingleDocumentRequestProto.encode(m).finish());
   },
-  decode(b: Buffer): StreamDocRequest {
+  decode: (b: Buffer): StreamDocRequest => {
     const m = jina.SingleDocumentRequestProto.decode(b);
     return {
       header: m.header ?? {},
