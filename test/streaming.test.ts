@@ -16,6 +16,12 @@ import WebSocket from 'ws';
 import { Client, Document, ExecutorError, Flow, FlowgateError } from '../src/index.js';
 import type { ClientProtocol } from '../src/client/client.js';
 import { WorkerRuntime } from '../src/runtime/worker.js';
+import { ConnectionPool } from '../src/gateway/connection-pool.js';
+import { executorStreamers } from '../src/gateway/executor-streamer.js';
+import { GraphWalker } from '../src/gateway/graph-walker.js';
+import { StreamWalker } from '../src/gateway/stream-walker.js';
+import { GatewayStreamer } from '../src/gateway/streamer.js';
+import { buildTopology } from '../src/gateway/topology.js';
 import { Prefix, Tokens, Upper } from './fixtures/stream-executors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flowgate-stream-'));
@@ -482,5 +488,61 @@ void describe('a streaming Executor inside a chain', () => {
       break;
     }
     assert.equal(await waitForFile(file, 1000), 'generate closed');
+  });
+});
+
+void describe('custom Gateways: streamer.streamDoc and executor[name].streamDoc', () => {
+  let worker: WorkerRuntime;
+  let pool: ConnectionPool;
+  let streamer: GatewayStreamer;
+  before(async () => {
+    worker = new WorkerRuntime({ executor: new Tokens({ metas: { name: 'tokens' } }) });
+    const port = await worker.start();
+    pool = new ConnectionPool({ tokens: [`127.0.0.1:${port}`] });
+    const topology = buildTopology([{ name: 'tokens', needs: ['gateway'] }]);
+    streamer = new GatewayStreamer(
+      new GraphWalker(topology, pool),
+      pool,
+      100,
+      undefined,
+      new StreamWalker(topology, pool),
+    );
+  });
+  after(async () => {
+    pool.close();
+    await worker.close();
+  });
+
+  void test('both return async iterables of Documents', async () => {
+    const viaFlow: string[] = [];
+    for await (const d of streamer.streamDoc({
+      doc: new Document({ text: 'x y' }),
+      execEndpoint: '/generate',
+    }))
+      viaFlow.push(d.text!);
+    assert.deepEqual(viaFlow, ['x', 'y']);
+    const direct: string[] = [];
+    for await (const d of executorStreamers(pool).tokens!.streamDoc({
+      doc: new Document(),
+      execEndpoint: '/count',
+      parameters: { n: 2 },
+    }))
+      direct.push(d.text!);
+    assert.deepEqual(direct, ['0', '1']);
+  });
+
+  void test('an Executor error throws its ExecutorError', async () => {
+    await assert.rejects(
+      (async () => {
+        for await (const _ of streamer.streamDoc({
+          doc: new Document(),
+          execEndpoint: '/fail-after',
+          parameters: { n: 1 },
+        }))
+          void _;
+      })(),
+      (err: unknown) =>
+        err instanceof ExecutorError && err.exceptionName === 'RangeError' && err.executor === 'tokens',
+    );
   });
 });
