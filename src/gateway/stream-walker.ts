@@ -51,44 +51,25 @@ export class StreamWalker {
   ): AsyncGenerator<StreamDocRequest> {
     const endpoint = request.header.execEndpoint ?? '/';
     const requestId = request.header.requestId ?? '';
-    const { before, streaming, after } = await this.plan(endpoint);
     const started = performance.now();
     let items = 0;
-    let outcome: 'ok' | 'error' | 'cancelled' = 'ok';
-    const item = (doc: Document): StreamDocRequest => {
-      items++;
-      this.metrics?.observeStreamItem(
-        endpoint,
-        items === 1 ? (performance.now() - started) / 1000 : undefined,
-      );
-      return { header: { requestId, execEndpoint: endpoint }, parameters: {}, routes: [], document: doc };
-    };
+    // Until the walk ends by itself, the caller stopped reading: a cancelled stream.
+    let outcome: 'ok' | 'error' | 'cancelled' = 'cancelled';
     try {
-      let inputs = request.document ? [request.document] : [];
-      for (const node of before) {
-        const out = await this.call(node, endpoint, request, inputs, options);
-        if (out instanceof DocumentArray) inputs = [...out];
-        else return void ((outcome = 'error'), yield out);
-      }
-      for (const doc of inputs) {
-        const source = this.pool.streamDoc(streaming.name, { ...request, document: doc }, options);
-        for await (const got of source) {
-          if (isStreamError(got))
-            return void ((outcome = 'error'), yield { ...got, header: { ...got.header, requestId } });
-          let docs = got.document ? [got.document] : [];
-          for (const node of after) {
-            const out = await this.call(node, endpoint, request, docs, options);
-            if (out instanceof DocumentArray) docs = [...out];
-            else return void ((outcome = 'error'), yield out);
-          }
-          for (const d of docs) yield item(d);
+      for await (const item of this.walk(request, options)) {
+        if (isStreamError(item)) {
+          outcome = 'error';
+          yield { ...item, header: { ...item.header, requestId } };
+          return;
         }
+        items++;
+        const first = items === 1 ? (performance.now() - started) / 1000 : undefined;
+        this.metrics?.observeStreamItem(endpoint, first);
+        yield item;
       }
+      outcome = 'ok';
     } catch (err) {
-      if (options.signal?.aborted || (err instanceof FlowgateError && err.code === Code.Cancelled)) {
-        outcome = 'cancelled';
-        throw err;
-      }
+      if (options.signal?.aborted || (err instanceof FlowgateError && err.code === Code.Cancelled)) throw err;
       outcome = 'error';
       if (items === 0) throw err;
       const executor =
@@ -96,6 +77,43 @@ export class StreamWalker {
       yield streamErrorItem(requestId, err, executor);
     } finally {
       this.metrics?.observeStreamEnd(endpoint, outcome);
+    }
+  }
+
+  /** The walk itself: the items, or an error item last. */
+  private async *walk(
+    request: StreamDocRequest,
+    options: StreamWalkOptions,
+  ): AsyncGenerator<StreamDocRequest> {
+    const endpoint = request.header.execEndpoint ?? '/';
+    const header = { requestId: request.header.requestId ?? '', execEndpoint: endpoint };
+    const { before, streaming, after } = await this.plan(endpoint);
+    let inputs = request.document ? [request.document] : [];
+    for (const node of before) {
+      const out = await this.call(node, endpoint, request, inputs, options);
+      if (!(out instanceof DocumentArray)) {
+        yield out;
+        return;
+      }
+      inputs = [...out];
+    }
+    for (const doc of inputs) {
+      for await (const got of this.pool.streamDoc(streaming.name, { ...request, document: doc }, options)) {
+        if (isStreamError(got)) {
+          yield got;
+          return;
+        }
+        let docs = got.document ? [got.document] : [];
+        for (const node of after) {
+          const out = await this.call(node, endpoint, request, docs, options);
+          if (!(out instanceof DocumentArray)) {
+            yield out;
+            return;
+          }
+          docs = [...out];
+        }
+        for (const d of docs) yield { header, parameters: {}, routes: [], document: d };
+      }
     }
   }
 
