@@ -12,6 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiSource, dropTsxForFlowChildren } from './api.js';
+import { runBatching } from './batching.js';
 import { hasTool } from './load/external.js';
 import { NodeLoad } from './load/node-load.js';
 import type { MeasureContext } from './measure.js';
@@ -95,6 +96,7 @@ try {
   );
   const metrics = await runMetricsCost(ctx, log, quick ? 1 : 3);
   await runStreamingBench(log, quick, failures);
+  failures.push(...(await runBatching(ctx, quick, log)));
   for (const c of [
     ...tp.cells,
     ...flow.chainCells,

@@ -8,6 +8,7 @@ import { registerNew } from './new.js';
 import { registerGatewayCommand } from './gateway-command.js';
 import { explain } from '../core/known-errors.js';
 import { VERSION } from '../core/version.js';
+import { parseBatchingConfig } from '../executor/dynamic-batching.js';
 import { LOG_LEVEL_ENV, LOG_LEVELS, parseLogLevel } from '../core/logger.js';
 import { gatewaySchema } from '../config/schemas.js';
 import { validateGatewaySpec } from '../config/load.js';
@@ -41,6 +42,10 @@ program
   .option('--host <host>', 'host to bind', '0.0.0.0')
   .option('--port <port>', 'port to bind (0 = any free port)', (v) => Number(v), 0)
   .option('--uses-with <json>', 'constructor arguments as JSON', '{}')
+  .option(
+    '--uses-dynamic-batching <json>',
+    'dynamic batching per endpoint as JSON, e.g. \'{"/embed":{"preferredBatchSize":32,"timeout":10}}\'',
+  )
   .option('--monitoring', 'serve Prometheus metrics on --port-monitoring')
   .option('--port-monitoring <port>', 'port of the metrics (0 = any free port)', (v) => Number(v))
   .option('--tracing', 'export OpenTelemetry spans over OTLP/HTTP')
@@ -58,6 +63,7 @@ program
       host: string;
       port: number;
       usesWith: string;
+      usesDynamicBatching?: string;
       monitoring?: boolean;
       portMonitoring?: number;
       tracing?: boolean;
@@ -72,6 +78,7 @@ program
         name: opts.name,
         uses: { spec: opts.uses },
         usesWith: JSON.parse(opts.usesWith) as Record<string, unknown>,
+        dynamicBatching: parseBatchingConfig(opts.usesDynamicBatching, '--uses-dynamic-batching'),
         metas: {},
         runtimeArgs: {},
         host: opts.host,

@@ -1,10 +1,9 @@
 import { Code, FlowgateError } from '../core/errors.js';
 import { Document, type DocumentInit } from '../document/index.js';
-import { itemDocuments } from '../gateway/stream-walker.js';
 import type { JsonObject } from '../proto/struct.js';
-import { createStreamDocRequest } from '../transport/grpc/stream-doc.js';
-import type { ClientTransport } from './transport.js';
-export type { StreamDocTransport, TransportStreamOptions } from './transport.js';
+import { createStreamDocRequest, itemDocuments } from '../document/stream-request.js';
+import type { ClientTransport } from '../transport/shared/client-transport.js';
+export type { StreamDocTransport, TransportStreamOptions } from '../transport/shared/client-transport.js';
 
 /** Options of `Client.streamDoc`. */
 export interface StreamDocClientOptions {

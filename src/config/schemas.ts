@@ -53,6 +53,9 @@ export const executorSchema = z
       .enum(['on-failure', 'always', 'never'])
       .describe('restart a process that exits on its own: on-failure (default), always, never'),
     maxRestarts: z.number().int().min(0).describe('restarts in a row before giving up (default 10)'),
+    usesDynamicBatching: z
+      .record(z.string(), stringMap)
+      .describe('endpoint -> { preferredBatchSize, timeout }: dynamic batching, over the decorator'),
     ...observability,
   })
   .partial()

@@ -1,9 +1,8 @@
-import type * as grpc from '@grpc/grpc-js';
-import { Code, ExecutorError, FlowgateError } from '../core/errors.js';
+import { Code, FlowgateError } from '../core/errors.js';
+import type { Headers } from '../core/headers.js';
 import { DocumentArray, decodeDocs, encodeDocs, type Document } from '../document/index.js';
 import { DataRequest } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
-import type { jina } from '../proto/wire.js';
 import type { RuntimeMetrics } from '../runtime/monitoring.js';
 import { streamsEndpoint } from '../runtime/replica-stream.js';
 import { isStreamError, streamErrorItem, type StreamDocRequest } from '../transport/grpc/stream-doc.js';
@@ -15,8 +14,8 @@ import type { Topology, TopologyNode } from './topology.js';
 export interface StreamWalkOptions {
   /** Aborting cancels the stream end to end (the Executor's generator is closed). */
   signal?: AbortSignal;
-  /** gRPC metadata for every Executor call of this stream. */
-  metadata?: grpc.Metadata;
+  /** Headers forwarded to every Executor call of this stream (sent as gRPC metadata). */
+  headers?: Headers;
   /** The whole stream's deadline (epoch ms). */
   deadline?: number;
 }
@@ -160,7 +159,7 @@ export class StreamWalker {
       parameters: request.parameters,
       docsBytes: encodeDocs(new DocumentArray(docs)),
     });
-    const res = await this.pool.send(node.name, req, { signal: options.signal, metadata: options.metadata });
+    const res = await this.pool.send(node.name, req, { signal: options.signal, headers: options.headers });
     if (res.isError)
       return {
         header: { requestId: res.requestId, status: res.status },
@@ -183,22 +182,4 @@ export interface StreamDocOptions {
   signal?: AbortSignal;
 }
 
-/** The documents of a stream of items; an error item throws its ExecutorError. */
-export async function* itemDocuments(items: AsyncIterable<StreamDocRequest>): AsyncGenerator<Document> {
-  for await (const item of items) {
-    if (isStreamError(item)) throw executorErrorOfStatus(item.header.status);
-    if (item.document) yield item.document;
-  }
-}
-
-/** The ExecutorError of an ERROR status. */
-export function executorErrorOfStatus(s: jina.IStatusProto | null | undefined): ExecutorError {
-  const ex = s?.exception;
-  return new ExecutorError({
-    name: ex?.name ?? 'Error',
-    args: ex?.args ?? [],
-    stacks: ex?.stacks ?? [],
-    executor: ex?.executor ?? '',
-    description: s?.description ?? '',
-  });
-}
+export { itemDocuments, executorErrorOfStatus } from '../document/stream-request.js';

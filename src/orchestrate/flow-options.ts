@@ -1,11 +1,12 @@
 import { Code, FlowgateError } from '../core/errors.js';
+import type { DynamicBatchingConfig } from '../executor/dynamic-batching.js';
 import type { ExecutorClass } from '../executor/executor.js';
 import type { AuthHook } from '../gateway/auth.js';
 import type { GatewayClass, Protocol } from '../gateway/gateway.js';
 import type { JsonObject } from '../proto/struct.js';
 import type { Polling } from '../runtime/head.js';
 import { observabilitySettings, type ObservabilitySettings } from '../runtime/observability.js';
-import type { Compression } from '../transport/grpc/client.js';
+import type { Compression } from '../transport/grpc/link.js';
 import type { GatewayProcessConfig } from './process-config.js';
 import type { RestartPolicy } from './supervisor.js';
 
@@ -26,6 +27,11 @@ export interface AddOptions extends ObservabilitySettings {
   name?: string;
   /** Constructor arguments of the Executor. */
   usesWith?: Record<string, unknown>;
+  /**
+   * Dynamic batching per endpoint, e.g. `{ '/embed': { preferredBatchSize: 32, timeout: 10 } }`
+   * (snake_case keys too): overrides the `@dynamicBatching` decorators key by key.
+   */
+  usesDynamicBatching?: DynamicBatchingConfig;
   /** Extra `metas` for the Executor. */
   metas?: Record<string, unknown>;
   /** Environment variables of the Executor's process. */

@@ -6,10 +6,11 @@ import { withGatewayYaml } from '../config/gateway-yaml.js';
 import { loadFlowSpec, stringifyFlowSpec } from '../config/load.js';
 import type { ExecutorSpec, FlowSpec } from '../config/schemas.js';
 import { Code, FlowgateError } from '../core/errors.js';
+import { parseBatchingConfig } from '../executor/dynamic-batching.js';
 import type { ExecutorClass } from '../executor/executor.js';
 import { callerFile, definingFile } from '../executor/requests.js';
 import type { Protocol } from '../gateway/gateway.js';
-import { freePort } from '../gateway/gateway-runtime.js';
+import { freePort } from '../serve/gateway-runtime.js';
 import { GATEWAY_NODE, buildTopology, type TopologyNode } from '../gateway/topology.js';
 import { isChildProcess, registerClass } from '../runtime/class-registry.js';
 import { renderFlowchart } from './export/flowchart.js';
@@ -111,6 +112,8 @@ export class Flow {
         `Executor '${name}': tls applies to external Executors (external: true, host, port); the Flow's own Executors listen on loopback without TLS`,
       );
     checkPolling(name, options.polling);
+    if (options.usesDynamicBatching)
+      parseBatchingConfig(options.usesDynamicBatching, `Executor '${name}': usesDynamicBatching`);
     if (isChildProcess()) {
       for (const u of [options.uses, options.usesBefore, options.usesAfter])
         if (typeof u === 'function') registerClass(u);
@@ -413,6 +416,7 @@ export class Flow {
           name,
           uses: ref,
           usesWith: aux ? {} : (d.usesWith ?? {}),
+          dynamicBatching: aux ? undefined : d.usesDynamicBatching,
           metas: aux ? { name } : { ...d.metas, name },
           runtimeArgs: { shardId: spec.shardId, shards: spec.shards, replicaId: i, replicas },
           host: '127.0.0.1',

@@ -1,4 +1,5 @@
-import type { GatewayConfig } from '../gateway/gateway-runtime.js';
+import type { DynamicBatchingConfig } from '../executor/dynamic-batching.js';
+import type { GatewayConfig } from '../serve/gateway-runtime.js';
 import type { HeadRuntimeOptions } from '../runtime/head.js';
 import type { ObservabilityOptions } from '../runtime/observability.js';
 import type { GatewayUsesRef } from './custom-gateway.js';
@@ -9,6 +10,8 @@ export interface ExecutorProcessConfig {
   /** A class in a module, or a `uses` string (module path, `file.ts:Class`, or YAML file). */
   uses: { module?: string; className?: string; spec?: string };
   usesWith: Record<string, unknown>;
+  /** Dynamic batching per endpoint (`usesDynamicBatching`), over the decorators and Executor YAML. */
+  dynamicBatching?: DynamicBatchingConfig;
   metas: Record<string, unknown>;
   runtimeArgs: Record<string, unknown>;
   host: string;

@@ -4,16 +4,9 @@ import { DEFAULT_ENDPOINT } from '../executor/requests.js';
 import { isJsonObject } from '../proto/struct.js';
 import { structToJson } from '../proto/struct.js';
 import type { jina } from '../proto/wire.js';
-import { createJinaClient, type JinaClientOptions } from '../transport/grpc/client.js';
+import { createStreamClient, STREAM_WINDOW_BYTES } from '../transport/grpc/link.js';
+export { createStreamClient, STREAM_WINDOW_BYTES };
 import { JinaSingleDocumentRequestRPCService, type StreamDocRequest } from '../transport/grpc/stream-doc.js';
-
-/**
- * The HTTP/2 receive window of the channels that carry streams, bytes: at most this much of a
- * stream is in flight between two processes (in the kernel's buffers and grpc-js's) before the
- * sender's writes wait. Data requests use a 64 MiB window (large documents at loopback speed); a
- * stream of many small items does not need one, and a small one is what bounds its buffering.
- */
-export const STREAM_WINDOW_BYTES = 256 * 1024;
 
 /** Options of one stream to a replica. */
 export interface ReplicaStreamOptions {
@@ -38,14 +31,6 @@ export function streamsEndpoint(endpoint: string, bound: Set<string>, streaming:
   const e = endpoint.startsWith('/') ? endpoint : `/${endpoint}`;
   if (bound.has(e)) return streaming.has(e);
   return streaming.has(DEFAULT_ENDPOINT);
-}
-
-/** A channel for streams to `address`, with the small window above (see {@link STREAM_WINDOW_BYTES}). */
-export function createStreamClient(address: string, options: JinaClientOptions = {}): grpc.Client {
-  return createJinaClient(address, {
-    ...options,
-    channelOptions: { ...options.channelOptions, 'grpc-node.flow_control_window': STREAM_WINDOW_BYTES },
-  });
 }
 
 /**

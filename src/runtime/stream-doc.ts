@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { Document } from '../document/index.js';
 import type { ExecutorHandler, HandleOptions } from '../executor/handler.js';
-import type { FlowgateGrpcServer } from '../transport/grpc/server.js';
+import type { FlowgateGrpcServer } from '../transport/grpc/rpc-server.js';
 import {
   JinaSingleDocumentRequestRPCService,
   STREAM_DOC_SERVICE,

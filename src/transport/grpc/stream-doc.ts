@@ -1,58 +1,16 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
-import { type Document, documentFromProto, documentToProto } from '../../document/index.js';
-import { newRequestId, statusFromError, StatusCode } from '../../proto/request.js';
-import { jsonToStruct, structToJson, type JsonObject } from '../../proto/struct.js';
+import { documentFromProto, documentToProto } from '../../document/index.js';
+import type { StreamDocRequest } from '../../document/stream-request.js';
+import { jsonToStruct, structToJson } from '../../proto/struct.js';
 import { jina } from '../../proto/wire.js';
-import { asBuffer } from './services.js';
+import { asBuffer } from './codec.js';
 
-/**
- * One message of a `stream_doc` call (`jina.SingleDocumentRequestProto`): the request (the input
- * document) and each streamed item (an output document), or an error item whose header carries an
- * ERROR status (the stream then ends).
- *
- * @example
- * ```ts
- * const req = createStreamDocRequest({ endpoint: '/generate', doc: new Document({ text: 'a b' }) });
- * const back = StreamDocCodec.decode(StreamDocCodec.encode(req));
- * ```
- */
-export interface StreamDocRequest {
-  header: jina.IHeaderProto;
-  parameters: JsonObject;
-  routes: jina.IRouteProto[];
-  document: Document | undefined;
-}
-
-/** Builds a stream request; `requestId` defaults to a fresh id. */
-export function createStreamDocRequest(init: {
-  endpoint: string;
-  doc?: Document;
-  parameters?: JsonObject;
-  requestId?: string;
-  targetExecutor?: string;
-}): StreamDocRequest {
-  const header: jina.IHeaderProto = {
-    requestId: init.requestId ?? newRequestId(),
-    execEndpoint: init.endpoint,
-  };
-  if (init.targetExecutor) header.targetExecutor = init.targetExecutor;
-  return { header, parameters: init.parameters ?? {}, routes: [], document: init.doc };
-}
-
-/** An item that reports `err` raised in `executor` (the stream ends after it). */
-export function streamErrorItem(requestId: string, err: unknown, executor: string): StreamDocRequest {
-  return {
-    header: { requestId, status: statusFromError(err, executor) },
-    parameters: {},
-    routes: [],
-    document: undefined,
-  };
-}
-
-/** True when the item carries an ERROR status. */
-export function isStreamError(item: StreamDocRequest): boolean {
-  return Number(item.header.status?.code ?? 0) === StatusCode.ERROR;
-}
+export {
+  createStreamDocRequest,
+  isStreamError,
+  streamErrorItem,
+  type StreamDocRequest,
+} from '../../document/stream-request.js';
 
 /** Encodes / decodes {@link StreamDocRequest} as `jina.SingleDocumentRequestProto`. */
 export const StreamDocCodec = {

@@ -1,7 +1,11 @@
 import { documentFromJson, documentToJson } from '../../document/index.js';
 import { StatusCode } from '../../proto/request.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../proto/struct.js';
-import { createStreamDocRequest, isStreamError, type StreamDocRequest } from '../grpc/stream-doc.js';
+import {
+  createStreamDocRequest,
+  isStreamError,
+  type StreamDocRequest,
+} from '../../document/stream-request.js';
 
 /**
  * Streams on the WebSocket data socket (`/`), in text frames of JSON whatever the subprotocol, so
