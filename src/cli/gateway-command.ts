@@ -3,15 +3,20 @@ import { Option, type Command } from 'commander';
 import { withGatewayYaml } from '../config/gateway-yaml.js';
 import { validateGatewaySpec } from '../config/load.js';
 import { gatewaySchema } from '../config/schemas.js';
-import { graphFromFlags, type GraphFlags } from '../gateway/graph-description.js';
-import { gatewayProcessOptions } from '../orchestrate/flow.js';
+import { callsFromFlags, graphFromFlags, type GraphFlags } from '../gateway/graph-description.js';
+import { gatewayProcessOptions } from '../orchestrate/flow-plan.js';
 import { optionsFromFlags, optionsFromSchema } from './schema-flags.js';
 import { serveFromParent, serveGateway } from './serve.js';
 
 /** The original's graph flags, in JSON. */
 const GRAPH_FLAGS: [
   flag: string,
-  key: keyof GraphFlags | 'deploymentsHeads' | 'deploymentsTls',
+  key:
+    | keyof GraphFlags
+    | 'deploymentsHeads'
+    | 'deploymentsTls'
+    | 'deploymentsTimeoutSend'
+    | 'deploymentsRetries',
   help: string,
 ][] = [
   [
@@ -28,6 +33,8 @@ const GRAPH_FLAGS: [
   ['deployments-no-reduce', 'deploymentsNoReduce', 'nodes that get every part unreduced: ["j"]'],
   ['deployments-heads', 'deploymentsHeads', 'nodes whose address is the head of a sharded Executor: ["s"]'],
   ['deployments-tls', 'deploymentsTls', 'nodes reached over TLS (the system CAs): ["remote"]'],
+  ['deployments-timeout-send', 'deploymentsTimeoutSend', 'a node\'s own --timeout-send, ms: {"a": 500}'],
+  ['deployments-retries', 'deploymentsRetries', 'a node\'s own --retries: {"a": 2}'],
 ];
 
 function jsonFlag(flag: string) {
@@ -92,6 +99,10 @@ export function registerGatewayCommand(program: Command): void {
       addresses: graph.addresses,
       heads: (opts.deploymentsHeads as string[] | undefined) ?? [],
       tls: (opts.deploymentsTls as string[] | undefined) ?? [],
+      calls: callsFromFlags(
+        opts.deploymentsTimeoutSend as Record<string, number> | undefined,
+        opts.deploymentsRetries as Record<string, number> | undefined,
+      ),
       ...gatewayProcessOptions(spec),
       uses: uses ? { spec: uses } : undefined,
     });
