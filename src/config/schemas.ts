@@ -241,6 +241,66 @@ export const flowOptionsSchema = z
 
 export type FlowOptionsSpec = z.infer<typeof flowOptionsSchema>;
 
+/**
+ * `flowgate executor`: one Executor process serving gRPC, outside a Flow (a container's entry
+ * point). The Executor's own keys, plus where it listens and its TLS certificate.
+ */
+export const executorServeSchema = executorSchema
+  .pick({
+    uses: true,
+    name: true,
+    usesWith: true,
+    metas: true,
+    monitoring: true,
+    portMonitoring: true,
+    tracing: true,
+    tracesExporterHost: true,
+    tracesExporterPort: true,
+  })
+  .extend({
+    /** The address to bind; default 0.0.0.0. */
+    host: z.string().optional().describe('host to bind (default 0.0.0.0)'),
+    /** The port to bind; 0 (default) = a free port. */
+    port: port.optional().describe('port to bind (0 = any free port)'),
+    /** PEM certificate: serve TLS (for a Gateway with `tls` on this Executor). */
+    sslCertfile: gatewaySchema.shape.sslCertfile,
+    /** PEM private key of `sslCertfile`. */
+    sslKeyfile: gatewaySchema.shape.sslKeyfile,
+  });
+
+/**
+ * `flowgate head`: the head of a sharded Executor, outside a Flow. The Executor's sharding keys,
+ * plus where it listens and the addresses of its shards.
+ */
+export const headSchema = executorSchema
+  .pick({
+    name: true,
+    polling: true,
+    noReduce: true,
+    timeoutSend: true,
+    retries: true,
+    monitoring: true,
+    portMonitoring: true,
+    tracing: true,
+    tracesExporterHost: true,
+    tracesExporterPort: true,
+  })
+  .extend({
+    /** The address to bind; default 0.0.0.0. */
+    host: z.string().optional().describe('host to bind (default 0.0.0.0)'),
+    /** The port to bind; 0 (default) = a free port. */
+    port: port.optional().describe('port to bind (0 = any free port)'),
+    /** The replica addresses of each shard, in shard order: `[["h1:5001"], ["h2:5002", "h3:5002"]]`. */
+    shards: z
+      .array(z.array(z.string()))
+      .optional()
+      .describe('replica addresses of each shard as JSON, e.g. [["h1:5001"],["h2:5002","h3:5002"]]'),
+    /** Replica addresses of the uses-before Executor. */
+    usesBefore: oneOrMany(z.string()).optional().describe('replica addresses of the uses-before Executor'),
+    /** Replica addresses of the uses-after Executor. */
+    usesAfter: oneOrMany(z.string()).optional().describe('replica addresses of the uses-after Executor'),
+  });
+
 /** A whole Flow as YAML describes it, once validated and normalised. */
 export interface FlowSpec {
   jtype: 'Flow';
