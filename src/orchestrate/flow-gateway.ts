@@ -1,11 +1,10 @@
 import { Code, FlowgateError } from '../core/errors.js';
 import { freePort } from '../gateway/gateway-runtime.js';
 import type { TopologyNode } from '../gateway/topology.js';
-import { observabilitySettings } from '../runtime/observability.js';
 import { spawnRuntime } from './child-process.js';
 import { startContainerGateway } from './container-gateway.js';
-import { gatewayUsesRef, waitGatewayHealthy } from './custom-gateway.js';
-import { gatewayListeners, gatewayProcessOptions, type GatewayEntry } from './flow-plan.js';
+import { waitGatewayHealthy } from './custom-gateway.js';
+import { gatewayPlan, type GatewayEntry } from './flow-plan.js';
 import type { FlowRun } from './flow-run.js';
 import type { GatewayProcessConfig } from './process-config.js';
 
@@ -33,22 +32,13 @@ export interface FlowGatewayInputs {
  */
 export async function startFlowGateway(run: FlowRun, inputs: FlowGatewayInputs): Promise<void> {
   const { gateway } = inputs;
-  const { protocols, ports } = gatewayListeners(gateway);
-  const inContainer = typeof gateway.uses === 'string' && gateway.uses.startsWith('docker://');
-  const uses = gateway.uses && !inContainer ? gatewayUsesRef(gateway.uses, inputs.gatewayModule) : undefined;
+  const { inContainer, ...plan } = gatewayPlan(gateway, inputs.gatewayModule);
   const config = inputs.routing.then(async (routing): Promise<GatewayProcessConfig> => ({
-    name: 'gateway',
-    host: gateway.host ?? '127.0.0.1',
-    protocols,
-    ports,
+    ...plan,
     nodes: inputs.nodes,
     ...routing,
-    ...gatewayProcessOptions(gateway),
-    observability: await run.withMonitoringPort(
-      observabilitySettings(gateway) && { ...observabilitySettings(gateway), runtimeName: 'gateway' },
-    ),
-    uses,
-    flowchartSvg: inContainer || uses ? undefined : inputs.picture(protocols),
+    observability: await run.withMonitoringPort(plan.observability),
+    flowchartSvg: inContainer || plan.uses ? undefined : inputs.picture(plan.protocols ?? ['grpc']),
   }));
   const child = inContainer
     ? undefined
@@ -66,7 +56,7 @@ export async function startFlowGateway(run: FlowRun, inputs: FlowGatewayInputs):
   run.ports = run.gatewayChild.ports;
   if (gateway.uses)
     await waitGatewayHealthy(
-      protocols[0]!,
+      resolved.protocols![0]!,
       resolved.host!,
       run.ports[0]!,
       Math.min(run.timeoutMs, 5000),

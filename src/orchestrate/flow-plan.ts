@@ -8,6 +8,7 @@ import { observabilitySettings, type ObservabilityOptions } from '../runtime/obs
 import type { AddOptions, GatewayConfigOptions } from '../config/options.js';
 import type { ExecutorProcessConfig, GatewayProcessConfig, HeadProcessConfig } from './process-config.js';
 import type { SuperviseOptions } from './supervisor.js';
+import { gatewayUsesRef } from './custom-gateway.js';
 
 /**
  * What each part of a Flow is told, computed from the validated options alone (no process, no
@@ -20,6 +21,13 @@ export interface ExecutorEntry extends AddOptions {
   name: string;
   /** `needs`, resolved (the default is the last non-floating Executor added before). */
   needsList: string[];
+}
+
+/** An Executor entry from validated `add()` options; `previous` is the Executor it follows by default. */
+export function executorEntry(options: AddOptions & { name: string }, previous: string): ExecutorEntry {
+  const needsList =
+    options.needs === undefined ? [previous] : Array.isArray(options.needs) ? options.needs : [options.needs];
+  return { ...options, needsList };
 }
 
 /** The Gateway options as the Flow keeps them: an `authenticate` function is a `module:name` reference. */
@@ -119,10 +127,46 @@ export interface ReplicaSlot {
   aux: boolean;
 }
 
+/** The processes of a Flow's own Executor: the replicas of each shard, and a head's uses-before/after. */
+export interface ExecutorSlots {
+  /** One list of replica slots per shard (one shard without `shards`). */
+  shards: ReplicaSlot[][];
+  usesBefore?: ReplicaSlot[];
+  usesAfter?: ReplicaSlot[];
+}
+
+/** Every process of a Flow's own Executor; none for an external one or a Gateway merge. */
+export function replicaSlots(d: ExecutorEntry): ExecutorSlots {
+  if (d.external || d.uses === undefined) return { shards: [] };
+  const shards = d.shards ?? 1;
+  const replicas = d.replicas ?? 1;
+  const slots = (uses: ExecutorClass | string, label: string, shardId: number, aux = false, port = 0) =>
+    Array.from({ length: aux ? 1 : replicas }, (_, replicaId) => ({
+      uses,
+      label,
+      shardId,
+      shards,
+      replicaId,
+      replicas: aux ? 1 : replicas,
+      port,
+      aux,
+    }));
+  if (shards === 1) return { shards: [slots(d.uses, d.name, 0, false, bindPort(d))] };
+  return {
+    shards: Array.from({ length: shards }, (_, i) => slots(d.uses!, `${d.name}/shard-${i}`, i)),
+    usesBefore: d.usesBefore ? slots(d.usesBefore, `${d.name}/uses-before`, 0, true) : undefined,
+    usesAfter: d.usesAfter ? slots(d.usesAfter, `${d.name}/uses-after`, 0, true) : undefined,
+  };
+}
+
+/** The name of a process in logs and `flow.monitoringPorts`: `name`, `name/rep-1`, `name/shard-0/rep-1`... */
+export function processName(slot: ReplicaSlot): string {
+  return slot.replicas > 1 ? `${slot.label}/rep-${slot.replicaId}` : slot.label;
+}
+
 /** The config of one Executor process. */
 export function executorProcessConfig(d: ExecutorEntry, slot: ReplicaSlot): ExecutorProcessConfig {
   const name = slot.aux ? slot.label : d.name;
-  const processName = slot.replicas > 1 ? `${slot.label}/rep-${slot.replicaId}` : slot.label;
   return {
     name,
     uses: usesRef(slot.uses, slot.aux ? undefined : d.modules),
@@ -138,7 +182,7 @@ export function executorProcessConfig(d: ExecutorEntry, slot: ReplicaSlot): Exec
     port: slot.port,
     observability: processObservability(
       d,
-      processName,
+      processName(slot),
       slot.replicaId === 0 && !slot.aux && slot.shardId === 0,
     ),
   };
@@ -209,6 +253,38 @@ export function gatewayProcessOptions(
     gatewayOptions: Object.fromEntries(
       BUILTIN_GATEWAY_OPTIONS.filter((k) => gateway[k] !== undefined).map((k) => [k, gateway[k]]),
     ),
+  };
+}
+
+/** The routing part of the Gateway's config that comes from the Executors' options. */
+export function gatewayRouting(
+  entries: readonly ExecutorEntry[],
+): Pick<GatewayProcessConfig, 'tls' | 'calls'> {
+  return { tls: entries.filter((d) => d.tls).map((d) => d.name), calls: callOverrides(entries) };
+}
+
+/**
+ * What the Gateway process is told, but the Executors' addresses (known once they run) and the
+ * metrics port (chosen at start when none is given).
+ */
+export function gatewayPlan(
+  gateway: GatewayEntry,
+  gatewayModule: string | undefined,
+): Omit<GatewayProcessConfig, 'addresses' | 'heads' | 'tls' | 'calls' | 'nodes' | 'flowchartSvg'> & {
+  inContainer: boolean;
+} {
+  const { protocols, ports } = gatewayListeners(gateway);
+  const inContainer = typeof gateway.uses === 'string' && gateway.uses.startsWith('docker://');
+  const o = observabilitySettings(gateway);
+  return {
+    name: 'gateway',
+    host: gateway.host ?? '127.0.0.1',
+    protocols,
+    ports,
+    ...gatewayProcessOptions(gateway),
+    observability: o && { ...o, runtimeName: 'gateway' },
+    uses: gateway.uses && !inContainer ? gatewayUsesRef(gateway.uses, gatewayModule) : undefined,
+    inContainer,
   };
 }
 

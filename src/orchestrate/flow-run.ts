@@ -1,14 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
-import type { ExecutorClass } from '../executor/executor.js';
 import { freePort } from '../gateway/gateway-runtime.js';
 import type { ObservabilityOptions } from '../runtime/observability.js';
 import { spawnRuntime, stopChild, type RunningChild } from './child-process.js';
 import {
-  bindPort,
   executorProcessConfig,
   externalAddresses,
   headProcessConfig,
   processEnv,
+  processName,
+  replicaSlots,
   restartOptions,
   type ExecutorEntry,
   type GatewayEntry,
@@ -58,32 +58,14 @@ export class FlowRun {
   /** Starts one Executor's processes; its addresses (its head's with shards), none for a merge. */
   async startExecutor(d: ExecutorEntry): Promise<{ addresses: string[]; head: boolean }> {
     if (d.external) return { addresses: externalAddresses(d), head: false };
-    if (d.uses === undefined) return { addresses: [], head: false }; // the Gateway merges/passes on
-    const shards = d.shards ?? 1;
-    const replicas = d.replicas ?? 1;
-    const slot = (uses: ExecutorClass | string, label: string, shardId: number, aux = false) => ({
-      uses,
-      label,
-      shardId,
-      shards,
-      replicaId: 0,
-      replicas: aux ? 1 : replicas,
-      port: 0,
-      aux,
-    });
-    if (shards === 1)
-      return {
-        addresses: await this.startReplicas(d, { ...slot(d.uses, d.name, 0), port: bindPort(d) }),
-        head: false,
-      };
+    const slots = replicaSlots(d);
+    if (slots.shards.length === 0) return { addresses: [], head: false }; // the Gateway merges/passes on
+    if (slots.shards.length === 1)
+      return { addresses: await this.startReplicas(d, slots.shards[0]!), head: false };
     const [shardAddresses, usesBefore, usesAfter] = await Promise.all([
-      Promise.all(
-        Array.from({ length: shards }, (_, i) =>
-          this.startReplicas(d, slot(d.uses!, `${d.name}/shard-${i}`, i)),
-        ),
-      ),
-      d.usesBefore ? this.startReplicas(d, slot(d.usesBefore, `${d.name}/uses-before`, 0, true)) : undefined,
-      d.usesAfter ? this.startReplicas(d, slot(d.usesAfter, `${d.name}/uses-after`, 0, true)) : undefined,
+      Promise.all(slots.shards.map((s) => this.startReplicas(d, s))),
+      slots.usesBefore && this.startReplicas(d, slots.usesBefore),
+      slots.usesAfter && this.startReplicas(d, slots.usesAfter),
     ]);
     const config = headProcessConfig(d, this.gateway, { shards: shardAddresses, usesBefore, usesAfter });
     config.observability = await this.withMonitoringPort(config.observability);
@@ -98,19 +80,16 @@ export class FlowRun {
     return { addresses: [`127.0.0.1:${head.ports[0]}`], head: true };
   }
 
-  /** Starts `slot.replicas` processes of one Executor (one shard, or a uses-before/after). */
-  private async startReplicas(d: ExecutorEntry, slot: ReplicaSlot): Promise<string[]> {
+  /** Starts the processes of one shard (or of a uses-before/after); their addresses. */
+  private async startReplicas(d: ExecutorEntry, slots: ReplicaSlot[]): Promise<string[]> {
     const env = processEnv(d);
     return Promise.all(
-      Array.from({ length: slot.replicas }, async (_, replicaId) => {
-        const config = executorProcessConfig(d, { ...slot, replicaId });
+      slots.map(async (slot) => {
+        const config = executorProcessConfig(d, slot);
         config.observability = await this.withMonitoringPort(config.observability);
-        const processName =
-          config.observability?.runtimeName ??
-          (slot.replicas > 1 ? `${slot.label}/rep-${replicaId}` : slot.label);
         const c = await spawnRuntime({
           role: 'executor',
-          name: processName,
+          name: processName(slot),
           config,
           env,
           timeoutMs: this.timeoutMs,

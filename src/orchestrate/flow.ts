@@ -24,8 +24,9 @@ import {
   type GatewayConfigOptions,
 } from './flow-options.js';
 import {
-  callOverrides,
+  executorEntry,
   gatewayListeners,
+  gatewayRouting,
   readyTimeout,
   topologyNodes,
   type ExecutorEntry,
@@ -101,13 +102,7 @@ export class Flow {
       for (const u of [checked.uses, checked.usesBefore, checked.usesAfter])
         if (typeof u === 'function') registerClass(u);
     }
-    const needs =
-      checked.needs === undefined
-        ? [this.lastNonFloating()]
-        : Array.isArray(checked.needs)
-          ? checked.needs
-          : [checked.needs];
-    this.executors.push({ ...checked, name, needsList: needs });
+    this.executors.push(executorEntry({ ...checked, name }, this.lastNonFloating()));
     return this;
   }
 
@@ -185,12 +180,7 @@ export class Flow {
           if (started.addresses.length > 0) addresses[d.name] = started.addresses;
           if (started.head) heads.push(d.name);
         }),
-      ).then(() => ({
-        addresses,
-        heads,
-        tls: this.executors.filter((d) => d.tls).map((d) => d.name),
-        calls: callOverrides(this.executors),
-      }));
+      ).then(() => ({ addresses, heads, ...gatewayRouting(this.executors) }));
       await startFlowGateway(run, {
         gateway: this.gateway,
         gatewayModule: this.gatewayModule,
