@@ -59,3 +59,5 @@ export { WebSocketTransport } from './client/websocket-transport.js';
 export type { WebSocketTransportOptions } from './client/websocket-transport.js';
 export { Flow } from './orchestrate/flow.js';
 export type { AddOptions, GatewayConfigOptions, FlowOptions } from './orchestrate/flow.js';
+export { Deployment } from './orchestrate/deployment.js';
+export type { DeploymentOptions } from './orchestrate/deployment.js';

@@ -12,6 +12,8 @@ import { executorServeSchema, flowOptionsSchema, gatewaySchema, headSchema } fro
 import { loadFlowSpec, validateComponent, validateGatewaySpec } from '../config/load.js';
 import { executorServeConfig, headServeConfig } from '../orchestrate/process-config.js';
 import { Flow } from '../orchestrate/flow.js';
+import { Deployment } from '../orchestrate/deployment.js';
+import { deploymentSchema, isDeploymentYaml, loadDeploymentSpec } from '../config/deployment.js';
 import { optionsFromFlags, optionsFromSchema } from './schema-flags.js';
 
 const program = new Command();
@@ -91,6 +93,39 @@ flowCommand.action(async (opts: Record<string, unknown> & { uses: string }) => {
   const where = flow.protocols.map((p, i) => `${p}://127.0.0.1:${flow.ports[i]}`).join(', ');
   process.stderr.write(`Flow ${opts.uses} is ready on ${where}\n`);
   await flow.block();
+});
+
+const deploymentCommand = program
+  .command('deployment')
+  .description('Serve one Executor (replicas, shards) behind a Gateway, until SIGINT or SIGTERM.')
+  .addHelpText(
+    'after',
+    '\n--uses is a Deployment YAML (jtype: Deployment) or the Executor itself; flags override the YAML.\n\nExamples:\n  flowgate deployment --uses dep.yml\n  flowgate deployment --uses upper.ts:Upper --port 12345 --protocol http --replicas 2',
+  );
+for (const o of optionsFromSchema(deploymentSchema)) deploymentCommand.addOption(o);
+deploymentCommand.action(async (opts: Record<string, unknown>) => {
+  const flags = optionsFromFlags(deploymentSchema, opts);
+  const uses = typeof flags.uses === 'string' ? flags.uses : undefined;
+  let base: Record<string, unknown> = {};
+  if (uses && /\.ya?ml$/i.test(uses) && (await isDeploymentYaml(uses))) {
+    base = await loadDeploymentSpec(uses);
+    delete flags.uses;
+  }
+  const spec = validateComponent(
+    deploymentSchema,
+    { ...base, ...flags },
+    { locate: () => 'command line' },
+    [],
+    'the Deployment',
+  );
+  if (!spec.uses)
+    program.error(
+      'flowgate deployment: --uses is required (a Deployment YAML, a module or an Executor YAML)',
+    );
+  const dep = await new Deployment(spec).start();
+  const where = dep.protocols.map((p, i) => `${p}://127.0.0.1:${dep.ports[i]}`).join(', ');
+  process.stderr.write(`Deployment ${uses} is ready on ${where}\n`);
+  await dep.block();
 });
 
 program

@@ -14,7 +14,10 @@ import { executorSchema, flowOptionsSchema, gatewaySchema } from './schemas.js';
 
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `expected ${what}` });
 const executorClass = fn<ExecutorClass>('an Executor class');
-const usesExecutor = z.union([z.string(), executorClass]);
+/** A `uses` from code: a string, or an Executor class. */
+export const usesExecutor = z.union([z.string(), executorClass]);
+/** An `authenticate` hook from code: `'auth.ts:check'`, or the function. */
+export const authenticateOption = z.union([z.string(), fn<AuthHook>('an authenticate function')]);
 
 /** {@link executorSchema}, with Executor classes allowed where a `uses` string is. */
 export const addOptionsSchema = executorSchema.extend({
@@ -45,7 +48,7 @@ export const gatewayOptionsSchema = gatewaySchema.extend({
    * process imports that file again and finds it by name), or `'auth.ts:check'` (relative to the
    * working directory).
    */
-  authenticate: z.union([z.string(), fn<AuthHook>('an authenticate function')]).optional(),
+  authenticate: authenticateOption.optional(),
 });
 
 /**

@@ -1,5 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type { Client, ClientOptions, PostInputs, PostOptions } from '../client/client.js';
+import type { DocumentArray } from '../document/document-array.js';
 import { withGatewayYaml } from '../config/gateway-yaml.js';
 import { loadFlowSpec, stringifyFlowSpec } from '../config/load.js';
 import type { FlowSpec } from '../config/schemas.js';
@@ -32,6 +34,7 @@ import {
   type ExecutorEntry,
   type GatewayEntry,
 } from './flow-plan.js';
+import { flowClient } from './flow-client.js';
 import { FlowRun } from './flow-run.js';
 import {
   addOptionsOfSpec,
@@ -64,6 +67,8 @@ export class Flow {
   private readonly options: FlowOptions;
   private run: FlowRun | undefined;
   private _protocols: Protocol[] = ['grpc'];
+  /** The Client of `post()`, made on first use. */
+  private client: Client | undefined;
 
   constructor(options: FlowOptions = {}) {
     this.options = checkFlowOptions(options);
@@ -195,10 +200,37 @@ export class Flow {
     return this;
   }
 
+  /**
+   * Posts to this started Flow with the Client (`Client.post`), over the Gateway's first protocol;
+   * `options.client` overrides the Client's options (`caFile`, `protocol`...).
+   *
+   * @example
+   * ```ts
+   * await flow.start();
+   * const docs = await flow.post('/index', new DocumentArray([{ text: 'hi' }]), { requestSize: 10 });
+   * ```
+   */
+  async post(
+    on: string,
+    inputs?: PostInputs,
+    options: PostOptions & { client?: ClientOptions } = {},
+  ): Promise<DocumentArray> {
+    const { client: overrides, ...postOptions } = options;
+    if (overrides) {
+      await using client = flowClient(this._protocols, this.ports, this.gateway, overrides);
+      return client.post(on, inputs, { ...postOptions, returnResponses: false });
+    }
+    this.client ??= flowClient(this._protocols, this.ports, this.gateway);
+    return this.client.post(on, inputs, { ...postOptions, returnResponses: false });
+  }
+
   /** Stops the Gateway (which waits for floating work), then every Executor. */
   async close(): Promise<void> {
     const run = this.run;
     this.run = undefined;
+    const client = this.client;
+    this.client = undefined;
+    await client?.close();
     await run?.close();
   }
 
