@@ -12,7 +12,7 @@ import {
 import { validateComponent } from '../config/load.js';
 import type { DocumentArray } from '../document/document-array.js';
 import type { Protocol } from '../gateway/gateway.js';
-import { Flow, type AddOptions, type GatewayConfigOptions } from './flow.js';
+import { Flow } from './flow.js';
 
 export type { DeploymentOptions };
 
