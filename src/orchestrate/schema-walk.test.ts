@@ -17,6 +17,13 @@ import {
   gatewaySchema,
   headSchema,
 } from '../config/schemas.js';
+import {
+  DEPLOYMENT_GATEWAY_KEYS,
+  deploymentOptionsSchema,
+  deploymentSchema,
+  splitDeployment,
+} from '../config/deployment.js';
+import { validateComponent } from '../config/load.js';
 import { planExport } from './export/plan.js';
 import { checkAddOptions, checkGatewayOptions } from './flow-options.js';
 import {
@@ -358,3 +365,51 @@ const headTable: Record<keyof Head, Effect<ReturnType<typeof headServeConfig>, H
 
 void describe('headSchema (flowgate head): every key takes effect', () =>
   walk(headSchema, headTable, headServeConfig));
+
+/** A Deployment is a one-Executor Flow: each key must take effect in its Executor, Gateway or Flow. */
+function deploymentPlan(o: Record<string, unknown>) {
+  const { flow, gateway, executor } = splitDeployment(
+    validateComponent(deploymentOptionsSchema, o, { locate: () => 'test' }, [], 'the Deployment'),
+  );
+  const { name: _name, ...exec } = executor;
+  return { exec: executorPlan({ ...exec, name: 'e' }), gw: gatewayPlanOf(gateway), flow };
+}
+type DeploymentPlan = ReturnType<typeof deploymentPlan>;
+const deploymentTable = Object.fromEntries(
+  Object.keys(deploymentSchema.shape).map(
+    (key): [string, Effect<DeploymentPlan, Record<string, unknown>>] => {
+      if (key === 'timeoutReady')
+        return [
+          key,
+          { set: { timeoutReady: 5 }, look: (p) => readyTimeout(p.flow.timeoutReady), expected: 5 },
+        ];
+      if (key === 'name')
+        return [key, { set: { name: 'named' }, look: (p) => splitName(p), expected: 'named' }];
+      const fromGateway = (DEPLOYMENT_GATEWAY_KEYS as readonly string[]).includes(key);
+      const e = fromGateway
+        ? (gatewayTable[key as keyof typeof gatewayTable] as Effect<GatewayPlan, Record<string, unknown>>)
+        : (executorTable[key as keyof typeof executorTable] as Effect<ExecutorPlan, Record<string, unknown>>);
+      assert.ok(e, `no effect known for the Deployment key ${key}`);
+      return [
+        key,
+        {
+          set: e.set,
+          base: e.base,
+          expected: e.expected,
+          look: (p) =>
+            fromGateway
+              ? (e as Effect<GatewayPlan, unknown>).look(p.gw)
+              : (e as Effect<ExecutorPlan, unknown>).look(p.exec),
+        },
+      ];
+    },
+  ),
+);
+let lastName: string | undefined;
+const splitName = (_p: DeploymentPlan) => lastName;
+
+void describe('deploymentSchema: every key takes effect', () =>
+  walk(deploymentSchema, deploymentTable, (o) => {
+    lastName = splitDeployment(o).executor.name;
+    return deploymentPlan(o);
+  }));
