@@ -12,6 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiSource, dropTsxForFlowChildren } from './api.js';
+import { runBatching } from './batching.js';
 import { hasTool } from './load/external.js';
 import { NodeLoad } from './load/node-load.js';
 import type { MeasureContext } from './measure.js';
@@ -93,6 +94,7 @@ try {
     log,
   );
   const metrics = await runMetricsCost(ctx, log, quick ? 1 : 3);
+  failures.push(...(await runBatching(ctx, quick, log)));
   for (const c of [
     ...tp.cells,
     ...flow.chainCells,

@@ -12,7 +12,7 @@ import {
   WorkerRuntime,
   type AuthRequest,
 } from '../src/index.js';
-import { checkHealth, createJinaClient } from '../src/transport/grpc/client.js';
+import { checkHealth, createJinaClient } from '../src/transport/grpc/link.js';
 import { authFlow } from './fixtures/auth-flow.js';
 import { MetaEcho } from './fixtures/security-executors.js';
 

@@ -4,8 +4,8 @@ import { describe, test } from 'node:test';
 import type * as grpc from '@grpc/grpc-js';
 import { Document, DocumentArray, Flow, encodeDocs } from '../src/index.js';
 import { DataRequest } from '../src/proto/request.js';
-import { createJinaClient, duplex } from '../src/transport/grpc/client.js';
-import { JinaRPCService } from '../src/transport/grpc/services.js';
+import { createJinaClient, duplex } from '../src/transport/grpc/link.js';
+import { JinaRPCService } from '../src/transport/grpc/codec.js';
 import { Trickle } from './fixtures/topology-replicas.js';
 
 const DOCS = 100_000;

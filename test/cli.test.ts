@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { Client, Document } from '../src/index.js';
-import { freePort } from '../src/gateway/gateway-runtime.js';
+import { freePort } from '../src/serve/gateway-runtime.js';
 
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 let dir: string;

@@ -4,8 +4,8 @@ import { Client, Code, Document, DocumentArray, Flow, FlowgateError, type Respon
 import { encodeDocs } from '../src/document/index.js';
 import { DataRequest } from '../src/proto/request.js';
 import { flowgate } from '../src/proto/wire.js';
-import { createJinaClient, unary } from '../src/transport/grpc/client.js';
-import { JinaSingleDataRequestRPCService } from '../src/transport/grpc/services.js';
+import { createJinaClient, unary } from '../src/transport/grpc/link.js';
+import { JinaSingleDataRequestRPCService } from '../src/transport/grpc/codec.js';
 import * as grpc from '@grpc/grpc-js';
 import { Hello } from './fixtures/client-executors.js';
 

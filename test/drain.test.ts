@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Document } from '../src/index.js';
-import { freePort, GatewayRuntime } from '../src/gateway/gateway-runtime.js';
-import { checkHealth, createJinaClient } from '../src/transport/grpc/client.js';
+import { freePort, GatewayRuntime } from '../src/serve/gateway-runtime.js';
+import { checkHealth, createJinaClient } from '../src/transport/grpc/link.js';
 
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 const fixture = resolve('test/fixtures/drain-executors.ts');

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { errorsMarkdown, explain, KNOWN_ERRORS } from '../src/core/known-errors.js';
-import { freePort } from '../src/gateway/gateway-runtime.js';
+import { freePort } from '../src/serve/gateway-runtime.js';
 import { Client, Document, Flow } from '../src/index.js';
 
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];

@@ -21,7 +21,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { Client, Document, DocumentArray } from '../src/index.js';
 import { loadFlowSpec, parseFlowSpec } from '../src/config/load.js';
 import { ping } from '../src/cli/ping.js';
-import { freePort } from '../src/gateway/gateway-runtime.js';
+import { freePort } from '../src/serve/gateway-runtime.js';
 
 const CLI = resolve('src/cli/main.ts');
 const TSX = import.meta.resolve('tsx');

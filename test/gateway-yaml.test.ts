@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { loadGatewayYaml } from '../src/config/gateway-yaml.js';
-import { freePort } from '../src/gateway/gateway-runtime.js';
+import { freePort } from '../src/serve/gateway-runtime.js';
 import { Flow } from '../src/index.js';
 
 const DIR = 'examples/custom-gateway/my-gateway';

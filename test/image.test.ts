@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Client, Document, DocumentArray, Flow } from '../src/index.js';
-import { freePort } from '../src/gateway/gateway-runtime.js';
+import { freePort } from '../src/serve/gateway-runtime.js';
 
 const run = promisify(execFile);
 const BASE = 'localhost/flowgate-test-node:20';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client, Document, GatewayRuntime, WorkerRuntime } from '../src/index.js';
 import type { ClientProtocol } from '../src/client/client.js';
-import { freePort } from '../src/gateway/gateway-runtime.js';
+import { freePort } from '../src/serve/gateway-runtime.js';
 import { WsWorker } from './fixtures/ws-executors.js';
 
 void test('clients reconnect to a restarted Gateway and later posts succeed', async () => {

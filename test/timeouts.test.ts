@@ -3,8 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { Client, Code, Document, DocumentArray, Flow, FlowgateError, encodeDocs } from '../src/index.js';
 import { DataRequest } from '../src/proto/request.js';
-import { createJinaClient, duplex } from '../src/transport/grpc/client.js';
-import { JinaRPCService } from '../src/transport/grpc/services.js';
+import { createJinaClient, duplex } from '../src/transport/grpc/link.js';
+import { JinaRPCService } from '../src/transport/grpc/codec.js';
 import { Counter, Gate, Slow } from './fixtures/topology-replicas.js';
 
 void describe('timeoutSend', () => {

@@ -19,7 +19,7 @@ import {
 } from '../src/index.js';
 import { MetaEcho } from './fixtures/security-executors.js';
 import { makeCertificates } from './fixtures/tls-certs.js';
-import { freePort } from '../src/gateway/gateway-runtime.js';
+import { freePort } from '../src/serve/gateway-runtime.js';
 
 /**
  * TLS on every protocol of the Gateway, with certificates of a private CA made at test time

@@ -6,14 +6,14 @@ import { Executor, type HandlerArgs } from '../src/executor/executor.js';
 import { DRY_RUN_ENDPOINT, requests } from '../src/executor/requests.js';
 import { DataRequest } from '../src/proto/request.js';
 import { WorkerRuntime } from '../src/runtime/worker.js';
-import { checkHealth, createJinaClient, duplex, unary } from '../src/transport/grpc/client.js';
+import { checkHealth, createJinaClient, duplex, unary } from '../src/transport/grpc/link.js';
 import {
   JinaDataRequestRPCService,
   JinaDiscoverEndpointsRPCService,
   JinaInfoRPCService,
   JinaRPCService,
   JinaSingleDataRequestRPCService,
-} from '../src/transport/grpc/services.js';
+} from '../src/transport/grpc/codec.js';
 
 /** A promise with its resolver, to hold a handler until the test lets it go. */
 function latch(): { promise: Promise<void>; open: () => void } {

@@ -4,7 +4,7 @@
  * flowgate's own, so the raw limit runs with the same HTTP/2 windows and message limits.
  */
 import * as grpc from '@grpc/grpc-js';
-import { defaultGrpcOptions } from '../../src/transport/grpc/server.js';
+import { defaultGrpcOptions } from '../../src/transport/grpc/rpc-server.js';
 
 const id = (b: Buffer): Buffer => b;
 

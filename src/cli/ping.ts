@@ -1,5 +1,5 @@
 import { Client } from '../client/client.js';
-import { checkHealth, createJinaClient } from '../transport/grpc/client.js';
+import { checkHealth, createJinaClient } from '../transport/grpc/link.js';
 
 /** Options of {@link ping}. */
 export interface PingOptions {

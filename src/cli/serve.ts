@@ -1,9 +1,10 @@
 import { explain } from '../core/known-errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
+import { mergeBatching } from '../executor/dynamic-batching.js';
 import { Executor, type ExecutorClass } from '../executor/executor.js';
 import type { AuthHook } from '../gateway/auth.js';
 import { Gateway, type GatewayClass } from '../gateway/gateway.js';
-import type { GatewayRuntime } from '../gateway/gateway-runtime.js';
+import type { GatewayRuntime } from '../serve/gateway-runtime.js';
 import type {
   ExecutorProcessConfig,
   GatewayProcessConfig,
@@ -114,9 +115,11 @@ export async function serveExecutor(config: ExecutorProcessConfig): Promise<Work
     let cls: ExecutorClass;
     let usesWith = config.usesWith;
     let metas = config.metas;
+    let dynamicBatching = config.dynamicBatching;
     if (config.uses.spec) {
       const loaded = await loadExecutorFromUses(config.uses.spec);
       cls = loaded.cls;
+      dynamicBatching = mergeBatching(loaded.dynamicBatching, dynamicBatching);
       usesWith = { ...loaded.usesWith, ...usesWith };
       metas = { ...loaded.metas, ...metas };
     } else {
@@ -141,6 +144,7 @@ export async function serveExecutor(config: ExecutorProcessConfig): Promise<Work
       port: config.port,
       observability: config.observability,
       credentials: config.ssl && (await serverCredentials(config.ssl)),
+      dynamicBatching,
     });
     const port = await worker.start();
     const log = consoleLogger(config.observability?.runtimeName ?? config.name);
@@ -195,7 +199,7 @@ async function loadAuthHook(ref: AuthHook | string | undefined): Promise<AuthHoo
 export async function serveGateway(config: GatewayProcessConfig): Promise<GatewayRuntime> {
   try {
     const { uses, ...rest } = config;
-    const { GatewayRuntime } = await import('../gateway/gateway-runtime.js');
+    const { GatewayRuntime } = await import('../serve/gateway-runtime.js');
     const gatewayOptions = rest.gatewayOptions && {
       ...rest.gatewayOptions,
       authenticate: await loadAuthHook(rest.gatewayOptions.authenticate),

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Code, FlowgateError, type ExecutorError } from '../core/errors.js';
 import { Document, DocumentArray, batchDocs, encodeDocs, type DocumentInit } from '../document/index.js';
-import { executorErrorOf } from '../gateway/streamer.js';
+import { executorErrorOf } from '../proto/request.js';
 import { DataRequest, StatusCode } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
-import { GrpcTransport } from './grpc-transport.js';
-import { HttpTransport } from './http-transport.js';
+import { GrpcTransport } from '../transport/grpc/client.js';
+import { HttpTransport } from '../transport/http/client.js';
 import { ProgressBar } from './progress.js';
 import { Response } from './response.js';
-import type { ClientTransport } from './transport.js';
-import { WebSocketTransport } from './websocket-transport.js';
+import type { ClientTransport } from '../transport/shared/client-transport.js';
+import { WebSocketTransport } from '../transport/websocket/client.js';
 
 /** A protocol the Client speaks. */
 export type ClientProtocol = 'grpc' | 'http' | 'websocket';

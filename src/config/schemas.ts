@@ -123,6 +123,13 @@ export const executorSchema = z
       .describe('restart a process that exits on its own: on-failure (default), always, never'),
     /** Restarts in a row before giving up (the count resets after a minute up); default 10. */
     maxRestarts: z.number().int().min(0).describe('restarts in a row before giving up (default 10)'),
+    /**
+     * Endpoint -> `{ preferredBatchSize, timeout }`: dynamic batching configured without code, over
+     * the `@dynamicBatching` decorator.
+     */
+    usesDynamicBatching: z
+      .record(z.string(), stringMap)
+      .describe('endpoint -> { preferredBatchSize, timeout }: dynamic batching, over the decorator'),
     ...observabilityShape,
   })
   .partial()
@@ -250,6 +257,7 @@ export const executorServeSchema = executorSchema
     uses: true,
     name: true,
     usesWith: true,
+    usesDynamicBatching: true,
     metas: true,
     monitoring: true,
     portMonitoring: true,

@@ -1,6 +1,7 @@
 /**
  * flowgate's one error class and its closed set of codes. The codes are gRPC's, so that the mapping
- * to a gRPC status is the identity; the mapping to HTTP lives in `httpStatusOf` and nowhere else.
+ * to a gRPC status is the identity (`transport/grpc/status.ts`); the mapping to HTTP lives in
+ * `transport/http/status.ts` and nowhere else.
  *
  * @example
  * ```ts
@@ -53,40 +54,6 @@ export class FlowgateError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details ?? {};
-  }
-}
-
-/** The HTTP status for a code: the single place where this mapping lives. */
-export function httpStatusOf(code: Code): number {
-  switch (code) {
-    case Code.Ok:
-      return 200;
-    case Code.InvalidArgument:
-    case Code.OutOfRange:
-      return 400;
-    case Code.Unauthenticated:
-      return 401;
-    case Code.PermissionDenied:
-      return 403;
-    case Code.NotFound:
-      return 404;
-    case Code.AlreadyExists:
-    case Code.Aborted:
-      return 409;
-    case Code.FailedPrecondition:
-      return 422;
-    case Code.ResourceExhausted:
-      return 413;
-    case Code.Cancelled:
-      return 499;
-    case Code.Unimplemented:
-      return 501;
-    case Code.Unavailable:
-      return 503;
-    case Code.DeadlineExceeded:
-      return 504;
-    default:
-      return 500;
   }
 }
 

@@ -40,7 +40,7 @@ void test('events below the level are dropped; the level is read case-insensitiv
 
 void test('FLOWGATE_LOG_LEVEL sets the level of a process; lines written before exit are not lost', () => {
   const script = [
-    "import { createLogger } from './src/core/logger.ts';",
+    "import { createLogger } from './src/core/logger.js';",
     "const log = createLogger('child');",
     "log.info('hidden'); log.warn('shown', { n: 1 }); log.error('last'); process.exit(3);",
   ].join('\n');
@@ -63,7 +63,7 @@ void test('FLOWGATE_LOG_LEVEL sets the level of a process; lines written before 
 
 void test('FLOWGATE_LOG_FORMAT=pretty writes human-readable lines', () => {
   const script =
-    "import { createLogger } from './src/core/logger.ts'; createLogger('p').info('hello', { a: 1 });";
+    "import { createLogger } from './src/core/logger.js'; createLogger('p').info('hello', { a: 1 });";
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     env: { ...process.env, FLOWGATE_LOG_LEVEL: 'info', FLOWGATE_LOG_FORMAT: 'pretty', NO_COLOR: '1' },
     encoding: 'utf8',

@@ -95,7 +95,7 @@ export class ExecutorHandler {
 }
 
 /** Union of several parts' docs by id, the left-most part winning. */
-function mergeParts(matrix: DocumentArray[]): DocumentArray {
+export function mergeParts(matrix: DocumentArray[]): DocumentArray {
   const out = new DocumentArray();
   const seen = new Set<string>();
   for (const da of matrix) {
@@ -108,7 +108,8 @@ function mergeParts(matrix: DocumentArray[]): DocumentArray {
   return out;
 }
 
-function mergeParameters(parts: DataRequest[]): JsonObject {
+/** The parameters of several parts of one request, merged (later parts win). */
+export function mergeParameters(parts: DataRequest[]): JsonObject {
   if (parts.length === 1) return parts[0]!.parameters;
   const out: JsonObject = {};
   for (const p of parts) Object.assign(out, p.parameters);

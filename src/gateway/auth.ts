@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Code, FlowgateError } from '../core/errors.js';
-import { PRINCIPAL_KEY } from '../transport/grpc/metadata.js';
+import { PRINCIPAL_KEY } from '../core/headers.js';
 import type { Protocol } from './gateway.js';
 
 /** The environment variable that sets the Gateway's (and the Client's) bearer token. */

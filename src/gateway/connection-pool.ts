@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
+import type { Headers } from '../core/headers.js';
 import type { DataRequest } from '../proto/request.js';
 import type { DeploymentCallOptions } from './graph-description.js';
+import { headersToMetadata } from '../transport/grpc/headers.js';
 import { ReplicaSet, type ReplicaHealth, type ReplicaSetOptions } from '../runtime/replica-set.js';
 
 export type { DeploymentCallOptions };
@@ -34,8 +36,8 @@ export interface ConnectionPoolOptions extends ReplicaSetOptions {
 export interface PoolSendOptions {
   /** Aborting cancels the call (the request's client went away or its deadline passed). */
   signal?: AbortSignal;
-  /** gRPC metadata for this call. */
-  metadata?: grpc.Metadata;
+  /** Headers for this call (sent to the Executor as gRPC metadata). */
+  headers?: Headers;
 }
 
 /**
@@ -90,19 +92,15 @@ export class ConnectionPool {
   }
 
   /** Sends a request to one replica of a deployment. */
-  send(
-    name: string,
-    request: DataRequest,
-    options: PoolSendOptions | grpc.Metadata = {},
-  ): Promise<DataRequest> {
+  send(name: string, request: DataRequest, options: PoolSendOptions = {}): Promise<DataRequest> {
     if (!this.onCall) return this.get(name).send(request, sendOptions(options));
     return this.observe(name, performance.now(), this.get(name).send(request, sendOptions(options)));
   }
 
   /** Sends the parts of one request (a join without reduce) to one replica, as `process_data`. */
   sendParts(name: string, parts: DataRequest[], options: PoolSendOptions = {}): Promise<DataRequest> {
-    if (!this.onCall) return this.get(name).sendParts(parts, options);
-    return this.observe(name, performance.now(), this.get(name).sendParts(parts, options));
+    if (!this.onCall) return this.get(name).sendParts(parts, sendOptions(options));
+    return this.observe(name, performance.now(), this.get(name).sendParts(parts, sendOptions(options)));
   }
 
   /** Reports the call to `onCall` as it settles. */
@@ -140,12 +138,9 @@ export class ConnectionPool {
   }
 }
 
-function sendOptions(options: PoolSendOptions | grpc.Metadata): PoolSendOptions {
-  return isMetadata(options) ? { metadata: options } : options;
-}
-
-function isMetadata(v: unknown): v is grpc.Metadata {
-  return typeof (v as grpc.Metadata | undefined)?.getMap === 'function';
+/** The options of the call on the gRPC link: the headers become its metadata. */
+function sendOptions(options: PoolSendOptions): { signal?: AbortSignal; metadata?: grpc.Metadata } {
+  return { signal: options.signal, metadata: headersToMetadata(options.headers) };
 }
 
 /**

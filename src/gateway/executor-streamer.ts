@@ -2,7 +2,7 @@ import { DocumentArray, decodeDocs, encodeDocs, type Document } from '../documen
 import { DataRequest } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
 import type { ConnectionPool } from './connection-pool.js';
-import { executorErrorOf } from './streamer.js';
+import { executorErrorOf } from '../proto/request.js';
 
 /** Options of {@link ExecutorStreamer.post}. */
 export interface ExecutorPostOptions {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FlowStats } from './flow-stats.js';
-import { escapeHtml, flowPageHtml } from './http/flow-page.js';
+import { escapeHtml, flowPageHtml } from '../transport/http/server-flow-page.js';
 
 void test('FlowStats counts calls and errors, and takes the percentiles of the durations', () => {
   const stats = new FlowStats({ names: ['b', 'a'] });

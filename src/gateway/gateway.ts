@@ -49,6 +49,12 @@ export abstract class Gateway {
   executor: Record<string, ExecutorStreamer>;
   logger: Logger;
   runtimeArgs: Record<string, unknown>;
+  private reportBound: ((port: number) => void) | undefined;
+  /**
+   * Resolves with the port the server is bound to, once it listens (see {@link reportListening}):
+   * how the runtime learns the port of a server it started on port 0.
+   */
+  readonly listening: Promise<number> = new Promise((resolve) => (this.reportBound = resolve));
 
   constructor(options: GatewayOptions = {}) {
     this.name = options.name ?? 'gateway';
@@ -68,6 +74,21 @@ export abstract class Gateway {
   abstract runServer(): Promise<void>;
   /** Stops the server and frees its resources. */
   abstract shutdown(): Promise<void>;
+
+  /**
+   * Called by `runServer` once the server listens: records the bound port (the one the OS chose
+   * for port 0) and resolves {@link listening}. The built-in Gateways and `FastifyBaseGateway` call
+   * it; a custom Gateway that does not is given a free port chosen beforehand instead.
+   *
+   * @example
+   * ```ts
+   * this.server.listen(this.port, this.host, () => this.reportListening((this.server.address() as AddressInfo).port));
+   * ```
+   */
+  reportListening(port: number): void {
+    this.port = port;
+    this.reportBound?.(port);
+  }
 
   /** Copies the runtime's values onto this instance (used when a subclass constructor dropped them). */
   inject(options: GatewayOptions): void {

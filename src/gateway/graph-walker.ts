@@ -1,4 +1,4 @@
-import type * as grpc from '@grpc/grpc-js';
+import type { Headers } from '../core/headers.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
 import { DocumentArray, decodeDocs, encodeDocs } from '../document/index.js';
@@ -23,8 +23,8 @@ export function nowTimestamp(): { seconds: number; nanos: number } {
 
 /** Options of {@link GraphWalker.process}. */
 export interface WalkOptions {
-  /** gRPC metadata sent with every Executor call of this request. */
-  metadata?: grpc.Metadata;
+  /** Headers sent with every Executor call of this request. */
+  headers?: Headers;
   /**
    * Aborting cancels the request: Executors not yet called are never called, calls in flight are
    * dropped, and `process` rejects with Cancelled. Background (floating) nodes are not cancelled.
@@ -38,7 +38,7 @@ interface Walk {
   endpoint: string;
   routes: Map<string, jina.IRouteProto>;
   results: Record<string, JsonObject>;
-  metadata: grpc.Metadata | undefined;
+  headers: Headers | undefined;
   /** With tracing: the request's span; each Executor call gets a child span and its `traceparent`. */
   trace: RequestTrace | undefined;
 }
@@ -82,9 +82,9 @@ export class GraphWalker {
       endpoint: request.endpoint,
       routes: new Map(),
       results: {},
-      metadata: options.metadata,
+      headers: options.headers,
       trace: this.tracing
-        ? new RequestTrace(this.tracing, `gateway ${request.endpoint}`, options.metadata, {
+        ? new RequestTrace(this.tracing, `gateway ${request.endpoint}`, options.headers, {
             'flowgate.endpoint': request.endpoint,
             'flowgate.request_id': request.requestId,
           })
@@ -198,8 +198,8 @@ export class GraphWalker {
     if (signal?.aborted) throw cancelledError();
     const route: jina.IRouteProto = { executor: node.name, startTime: nowTimestamp() };
     walk.routes.set(node.name, route);
-    const traced = walk.trace?.call(node.name, walk.endpoint, walk.metadata);
-    const callOptions = { signal, metadata: traced ? traced.metadata : walk.metadata };
+    const traced = walk.trace?.call(node.name, walk.endpoint, walk.headers);
+    const callOptions = { signal, headers: traced ? traced.headers : walk.headers };
     try {
       const response = sendParts
         ? await this.pool.sendParts(node.name, filtered.map(labelled), callOptions)

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { NOTICE_PERIOD_MS, QUIET_MS, waitIdle } from '../runtime/graceful-stop.js';
-import type { FlowgateGrpcServer } from '../transport/grpc/server.js';
+import type { FlowgateGrpcServer } from '../transport/grpc/rpc-server.js';
 import type { Gateway } from './gateway.js';
 
 /**

@@ -1,11 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import { isMainThread } from 'node:worker_threads';
-import type * as grpc from '@grpc/grpc-js';
+import type { Headers } from '../core/headers.js';
 import { AsyncQueue } from '../core/async-queue.js';
-import { Code, ExecutorError, FlowgateError } from '../core/errors.js';
+import type { ExecutorError } from '../core/errors.js';
+import { Code, FlowgateError } from '../core/errors.js';
 import type { DocumentArray } from '../document/index.js';
 import { batchDocs, decodeDocs, encodeDocs } from '../document/index.js';
-import { DataRequest } from '../proto/request.js';
+import { DataRequest, executorErrorOf } from '../proto/request.js';
 import type { RuntimeMetrics } from '../runtime/monitoring.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { GraphWalker, WalkOptions } from './graph-walker.js';
@@ -18,8 +19,8 @@ export interface RpcStreamOptions {
   resultsInOrder?: boolean;
   /** At most this many requests in flight; 0 = unlimited. Default: the Gateway's prefetch. */
   prefetch?: number;
-  /** gRPC metadata forwarded to Executors. */
-  metadata?: grpc.Metadata;
+  /** Headers forwarded to Executors (see `forwardedHeaders`). */
+  headers?: Headers;
   /**
    * Abort when the client goes away or its deadline passes: reading stops, requests in flight are
    * cancelled (Executors not yet called are never called) and the stream ends with Cancelled.
@@ -103,7 +104,7 @@ export class GatewayStreamer {
         ordered.delete(next++);
       }
     };
-    const walk = { metadata: options.metadata, signal: abort.signal };
+    const walk = { headers: options.headers, signal: abort.signal };
     const pump = async () => {
       const it = requests[Symbol.asyncIterator]();
       try {
@@ -227,20 +228,6 @@ function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undef
         reject(err instanceof Error ? err : new Error(String(err)));
       },
     );
-  });
-}
-
-/** The ExecutorError carried by an ERROR response, if any. */
-export function executorErrorOf(res: DataRequest): ExecutorError | undefined {
-  if (!res.isError) return undefined;
-  const s = res.status;
-  const ex = s?.exception;
-  return new ExecutorError({
-    name: ex?.name ?? 'Error',
-    args: ex?.args ?? [],
-    stacks: ex?.stacks ?? [],
-    executor: ex?.executor ?? '',
-    description: s?.description ?? '',
   });
 }
 

@@ -3,7 +3,7 @@ import { get as httpsGet } from 'node:https';
 import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { GatewayClass, Protocol } from '../gateway/gateway.js';
-import { checkHealth, createJinaClient } from '../transport/grpc/client.js';
+import { checkHealth, createJinaClient } from '../transport/grpc/link.js';
 
 /**
  * How a Flow hands a custom Gateway class to its Gateway process. A class cannot cross IPC, so the

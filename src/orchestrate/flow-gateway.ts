@@ -1,5 +1,5 @@
 import { Code, FlowgateError } from '../core/errors.js';
-import { freePort } from '../gateway/gateway-runtime.js';
+import { freePort } from '../serve/gateway-runtime.js';
 import type { TopologyNode } from '../gateway/topology.js';
 import { spawnRuntime } from './child-process.js';
 import { startContainerGateway } from './container-gateway.js';

@@ -171,6 +171,7 @@ export function executorProcessConfig(d: ExecutorEntry, slot: ReplicaSlot): Exec
     name,
     uses: usesRef(slot.uses, slot.aux ? undefined : d.modules),
     usesWith: slot.aux ? {} : (d.usesWith ?? {}),
+    dynamicBatching: slot.aux ? undefined : d.usesDynamicBatching,
     metas: slot.aux ? { name } : { ...d.metas, name },
     runtimeArgs: {
       shardId: slot.shardId,

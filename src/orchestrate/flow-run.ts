@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { freePort } from '../gateway/gateway-runtime.js';
+import { freePort } from '../serve/gateway-runtime.js';
 import type { ObservabilityOptions } from '../runtime/observability.js';
 import { spawnRuntime, stopChild, type RunningChild } from './child-process.js';
 import {

@@ -8,6 +8,7 @@ import type { FlowSpec } from '../config/schemas.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import { shareLogFormat } from '../core/logger.js';
 import type { ExecutorClass } from '../executor/executor.js';
+import { parseBatchingConfig } from '../executor/dynamic-batching.js';
 import { callerFile } from '../executor/requests.js';
 import { authHookRef } from '../gateway/auth.js';
 import type { Protocol } from '../gateway/gateway.js';
@@ -103,6 +104,8 @@ export class Flow {
       );
     }
     const checked = checkAddOptions(options, `Executor '${name}'`);
+    if (checked.usesDynamicBatching)
+      parseBatchingConfig(checked.usesDynamicBatching, `Executor '${name}': usesDynamicBatching`);
     if (isChildProcess()) {
       for (const u of [checked.uses, checked.usesBefore, checked.usesAfter])
         if (typeof u === 'function') registerClass(u);

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { executorServeSchema, headSchema } from '../config/schemas.js';
-import type { GatewayConfig } from '../gateway/gateway-runtime.js';
+import type { DynamicBatchingConfig } from '../executor/dynamic-batching.js';
+import type { GatewayConfig } from '../serve/gateway-runtime.js';
 import type { HeadRuntimeOptions } from '../runtime/head.js';
 import { observabilitySettings, type ObservabilityOptions } from '../runtime/observability.js';
 import type { GatewayUsesRef } from './custom-gateway.js';
@@ -11,6 +12,8 @@ export interface ExecutorProcessConfig {
   /** A class in a module, or a `uses` string (module path, `file.ts:Class`, or YAML file). */
   uses: { module?: string; className?: string; spec?: string };
   usesWith: Record<string, unknown>;
+  /** Dynamic batching per endpoint (`usesDynamicBatching`), over the decorators and Executor YAML. */
+  dynamicBatching?: DynamicBatchingConfig;
   metas: Record<string, unknown>;
   runtimeArgs: Record<string, unknown>;
   host: string;
@@ -39,6 +42,7 @@ export function executorServeConfig(o: z.infer<typeof executorServeSchema>): Exe
     name,
     uses: { spec: o.uses ?? '' },
     usesWith: o.usesWith ?? {},
+    dynamicBatching: o.usesDynamicBatching,
     metas: o.metas ?? {},
     runtimeArgs: {},
     host: o.host ?? '0.0.0.0',

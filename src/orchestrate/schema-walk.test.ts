@@ -103,6 +103,11 @@ const executorTable: Record<keyof z.infer<typeof executorSchema>, Effect<Executo
   name: { set: { name: 'named' }, look: (p) => [p.node.name, p.first?.name], expected: ['named', 'named'] },
   needs: { set: { needs: 'up' }, look: (p) => p.node.needs, expected: ['up'] },
   usesWith: { set: { usesWith: { k: 1 } }, look: (p) => p.first?.usesWith, expected: { k: 1 } },
+  usesDynamicBatching: {
+    set: { usesDynamicBatching: { '/e': { preferredBatchSize: 4 } } },
+    look: (p) => p.first?.dynamicBatching,
+    expected: { '/e': { preferredBatchSize: 4 } },
+  },
   metas: { set: { metas: { m: 1 } }, look: (p) => p.first?.metas.m, expected: 1 },
   modules: {
     set: { modules: 'm.ts' },
@@ -300,6 +305,11 @@ const serveTable: Record<keyof Serve, Effect<ReturnType<typeof executorServeConf
   name: { set: { name: 'n' }, look: (c) => c.name, expected: 'n' },
   usesWith: { set: { usesWith: { a: 1 } }, look: (c) => c.usesWith, expected: { a: 1 } },
   metas: { set: { metas: { a: 1 } }, look: (c) => c.metas, expected: { a: 1 } },
+  usesDynamicBatching: {
+    set: { usesDynamicBatching: { '/e': { timeout: 5 } } },
+    look: (c) => c.dynamicBatching,
+    expected: { '/e': { timeout: 5 } },
+  },
   host: { set: { host: 'h' }, look: (c) => c.host, expected: 'h' },
   port: { set: { port: 9 }, look: (c) => c.port, expected: 9 },
   sslCertfile: { set: { sslCertfile: 'c' }, look: (c) => c.ssl?.certfile, expected: 'c' },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { jina } from './wire.js';
 import { flowgate } from './wire.js';
 import { jsonToStruct, structToJson, type JsonObject, type JsonValue } from './struct.js';
+import { ExecutorError } from '../core/errors.js';
 
 type IHeader = jina.IHeaderProto;
 type IRoute = jina.IRouteProto;
@@ -195,4 +196,27 @@ export function statusFromError(err: unknown, executor: string): IStatus {
 /** Python's `repr()` of a str, so descriptions read as the original's `ValueError('boom')`. */
 function pyRepr(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+}
+
+/**
+ * The ExecutorError carried by an ERROR response, if any: how the Gateway's streamer and the
+ * Client both surface an Executor's exception.
+ *
+ * @example
+ * ```ts
+ * const err = executorErrorOf(response);
+ * if (err) throw err;
+ * ```
+ */
+export function executorErrorOf(res: DataRequest): ExecutorError | undefined {
+  if (!res.isError) return undefined;
+  const s = res.status;
+  const ex = s?.exception;
+  return new ExecutorError({
+    name: ex?.name ?? 'Error',
+    args: ex?.args ?? [],
+    stacks: ex?.stacks ?? [],
+    executor: ex?.executor ?? '',
+    description: s?.description ?? '',
+  });
 }

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeDocs, Document, DocumentArray, encodeDocs } from '../document/index.js';
 import { Executor, type ExecutorArgs, type HandlerArgs } from '../executor/executor.js';
 import { requests } from '../executor/requests.js';
-import { freePort } from '../gateway/gateway-runtime.js';
+import { freePort } from '../serve/gateway-runtime.js';
 import { DataRequest } from '../proto/request.js';
 import { DnsReplicas, isStaticAddress, joinHostPort, splitHostPort, type LookupFn } from './dns-replicas.js';
 import { ReplicaSet } from './replica-set.js';

@@ -5,11 +5,8 @@ import { Document, DocumentArray, decodeDocs, encodeDocs } from '../document/ind
 import { Executor, type HandlerArgs } from '../executor/executor.js';
 import { requests } from '../executor/requests.js';
 import { DataRequest } from '../proto/request.js';
-import { createJinaClient, unary } from '../transport/grpc/client.js';
-import {
-  JinaDiscoverEndpointsRPCService,
-  JinaSingleDataRequestRPCService,
-} from '../transport/grpc/services.js';
+import { createJinaClient, unary } from '../transport/grpc/link.js';
+import { JinaDiscoverEndpointsRPCService, JinaSingleDataRequestRPCService } from '../transport/grpc/codec.js';
 import { HeadRuntime, pollingFor, type HeadRuntimeOptions } from './head.js';
 import { WorkerRuntime } from './worker.js';
 

@@ -4,8 +4,9 @@ import { Code, FlowgateError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
 import { DRY_RUN_ENDPOINT } from '../executor/requests.js';
 import type { DataRequest } from '../proto/request.js';
-import type { Compression } from '../transport/grpc/client.js';
-import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/server.js';
+import type { Compression } from '../transport/grpc/link.js';
+import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/rpc-server.js';
+import { toGrpcStatus } from '../transport/grpc/status.js';
 import { GracefulStop, gracePeriodFromEnv } from './graceful-stop.js';
 import { Observability, observeHeadCall, type ObservabilityOptions } from './observability.js';
 import { addRuntimeServices } from './runtime-services.js';
@@ -260,8 +261,7 @@ export class HeadRuntime {
   }
 
   private grpcStatus(err: unknown): Partial<grpc.StatusObject> {
-    const e = asNetworkError(err);
-    return { code: e.code, details: `|Head ${this.options.name}: ${e.message}` };
+    return toGrpcStatus(err, `|Head ${this.options.name}: `);
   }
 
   /**

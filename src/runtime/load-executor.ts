@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { Code, FlowgateError } from '../core/errors.js';
+import { parseBatchingConfig, type DynamicBatchingConfig } from '../executor/dynamic-batching.js';
 import { Executor, type ExecutorClass } from '../executor/executor.js';
 import { registeredClass, whenRegistered } from './class-registry.js';
 
@@ -17,6 +18,8 @@ export interface LoadedExecutor {
   cls: ExecutorClass;
   usesWith: Record<string, unknown>;
   metas: Record<string, unknown>;
+  /** The YAML's `dynamic_batching` section: endpoint -> batching options. */
+  dynamicBatching?: DynamicBatchingConfig;
 }
 
 let tsxRegistered = false;
@@ -172,5 +175,9 @@ async function loadExecutorYaml(path: string): Promise<LoadedExecutor> {
     cls,
     usesWith: (doc?.with as Record<string, unknown> | undefined) ?? {},
     metas: (doc?.metas as Record<string, unknown> | undefined) ?? {},
+    dynamicBatching: parseBatchingConfig(
+      doc?.dynamic_batching ?? doc?.dynamicBatching,
+      `${path}: dynamic_batching`,
+    ),
   };
 }

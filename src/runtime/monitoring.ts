@@ -15,6 +15,8 @@ import type { DataRequest } from '../proto/request.js';
  */
 
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Buckets of `jina_dynamic_batch_size`: documents per batch. */
+const BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const BYTES = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
 type RuntimeLabel = 'runtime_name';
@@ -60,6 +62,8 @@ export class RuntimeMetrics {
   private readonly receivedResponseBytes: Histogram<SendLabels>;
   private readonly processing: Histogram<ExecutorLabels>;
   private readonly documents: Counter<ExecutorLabels>;
+  private readonly batchSizes: Histogram<ExecutorLabels>;
+  private readonly batchWaits: Histogram<ExecutorLabels>;
   private readonly sends = new Map<string, SendChildren>();
   private readonly endpoints = new Map<string, EndpointChildren>();
 
@@ -133,6 +137,18 @@ export class RuntimeMetrics {
       SECONDS,
     );
     this.documents = counter('jina_document_processed_total', 'Documents processed by the Executor', exec);
+    this.batchSizes = histogram(
+      'jina_dynamic_batch_size',
+      'Documents per batch of a dynamically batched endpoint',
+      exec,
+      BATCH_SIZES,
+    );
+    this.batchWaits = histogram(
+      'jina_dynamic_batch_wait_seconds',
+      'Time a request to a dynamically batched endpoint waited in the queue before its batch started, seconds',
+      exec,
+      SECONDS,
+    );
     // Shown from the first scrape on, at 0, so that rates and ratios have a start.
     this.successful.inc(0);
     this.failed.inc(0);
@@ -194,6 +210,20 @@ export class RuntimeMetrics {
     }
     m.seconds.observe(seconds);
     m.docs.inc(docs);
+  }
+
+  /** Records one batch of a dynamically batched endpoint: its size in documents. */
+  observeBatch(executor: string, endpoint: string, size: number): void {
+    this.batchSizes
+      .labels({ runtime_name: this.runtimeName, executor, executor_endpoint: endpoint })
+      .observe(size);
+  }
+
+  /** Records the time one request waited in a batch queue. */
+  observeBatchWait(executor: string, endpoint: string, seconds: number): void {
+    this.batchWaits
+      .labels({ runtime_name: this.runtimeName, executor, executor_endpoint: endpoint })
+      .observe(seconds);
   }
 
   private sendChildren(executor: string): SendChildren {

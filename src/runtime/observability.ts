@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
+import type { Headers } from '../core/headers.js';
 import { trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { HandleOptions } from '../executor/handler.js';
 import type { DataRequest } from '../proto/request.js';
@@ -223,7 +224,7 @@ export class RequestTrace {
   constructor(
     private readonly tracing: RuntimeTracing,
     name: string,
-    md: grpc.Metadata | undefined,
+    md: grpc.Metadata | Headers | undefined,
     attributes: Attributes,
   ) {
     const parent = tracing.extract(md);
@@ -232,14 +233,14 @@ export class RequestTrace {
   }
 
   /**
-   * Starts the span of one call to `executor`; returns the metadata the call carries (`md` plus
-   * the span's `traceparent`) and the function that ends the span.
+   * Starts the span of one call to `executor`; returns the headers the call carries (`headers`
+   * plus the span's `traceparent`) and the function that ends the span.
    */
   call(
     executor: string,
     endpoint: string,
-    md: grpc.Metadata | undefined,
-  ): { metadata: grpc.Metadata; end: (error?: unknown) => void } {
+    headers: Headers | undefined,
+  ): { headers: Headers; end: (error?: unknown) => void } {
     const span = this.tracing.startSpan(PROCESS_SPAN, this.context, SpanKind.CLIENT, {
       ...spanAttributes(executor, endpoint),
       'rpc.system': 'grpc',
@@ -247,7 +248,7 @@ export class RequestTrace {
       'rpc.method': 'process_single_data',
     });
     return {
-      metadata: this.tracing.inject(trace.setSpan(this.context, span), md),
+      headers: this.tracing.injectHeaders(trace.setSpan(this.context, span), headers),
       end: (error?: unknown) => endSpan(span, error),
     };
   }

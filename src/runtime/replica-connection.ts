@@ -1,12 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DataRequest } from '../proto/request.js';
-import { createJinaClient, duplex, type JinaClientOptions } from '../transport/grpc/client.js';
+import { createJinaClient, duplex, type JinaClientOptions } from '../transport/grpc/link.js';
 import {
   JinaDataRequestRPCService,
   JinaRPCService,
   JinaSingleDataRequestRPCService,
-} from '../transport/grpc/services.js';
+} from '../transport/grpc/codec.js';
 
 /** Options of one call to a replica. */
 export interface ReplicaCallOptions {

@@ -2,8 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import { DEFAULT_ENDPOINT } from '../executor/requests.js';
 import type { DataRequest } from '../proto/request.js';
-import { unary } from '../transport/grpc/client.js';
-import { JinaDiscoverEndpointsRPCService } from '../transport/grpc/services.js';
+import { unary } from '../transport/grpc/link.js';
+import { JinaDiscoverEndpointsRPCService } from '../transport/grpc/codec.js';
 import { DnsReplicas, isStaticAddress, resolveIntervalFromEnv, type LookupFn } from './dns-replicas.js';
 import { sentBytes, type RuntimeMetrics } from './monitoring.js';
 import {

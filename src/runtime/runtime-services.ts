@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { DataRequest } from '../proto/request.js';
 import type { jina } from '../proto/wire.js';
-import type { FlowgateGrpcServer } from '../transport/grpc/server.js';
+import type { FlowgateGrpcServer } from '../transport/grpc/rpc-server.js';
 import {
   JinaDataRequestRPCService,
   JinaDiscoverEndpointsRPCService,
@@ -9,7 +9,7 @@ import {
   JinaRPCService,
   JinaSingleDataRequestRPCService,
   ServiceNames,
-} from '../transport/grpc/services.js';
+} from '../transport/grpc/codec.js';
 import { environmentInfo } from './info.js';
 
 /** What a runtime behind the Gateway (a worker or a head) does for each of its gRPC services. */

@@ -15,6 +15,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { Headers } from '../core/headers.js';
 import { VERSION } from '../core/version.js';
 
 /** Where spans go when `tracesExporterHost` / `tracesExporterPort` are not given: a local collector. */
@@ -47,6 +48,17 @@ const metadataGetter: TextMapGetter<grpc.Metadata> = {
 
 const metadataSetter: TextMapSetter<grpc.Metadata> = {
   set: (md, key, value) => md.set(key, value),
+};
+
+const headersGetter: TextMapGetter<Headers> = {
+  keys: (h) => Object.keys(h),
+  get: (h, key) => h[key],
+};
+
+const headersSetter: TextMapSetter<Headers> = {
+  set: (h, key, value) => {
+    h[key] = value;
+  },
 };
 
 /** The OTLP/HTTP traces URL for a host and port: `http://host:port/v1/traces`. */
@@ -84,10 +96,19 @@ export class RuntimeTracing {
     this.tracer = this.provider.getTracer('flowgate', VERSION);
   }
 
-  /** The context of the `traceparent` in `md`, or the root context when there is none. */
-  extract(md: grpc.Metadata | undefined): Context {
+  /** The context of the `traceparent` in `md` (metadata or plain headers), or the root context. */
+  extract(md: grpc.Metadata | Headers | undefined): Context {
     if (!md) return ROOT_CONTEXT;
-    return propagator.extract(ROOT_CONTEXT, md, metadataGetter);
+    if (md instanceof grpc.Metadata) return propagator.extract(ROOT_CONTEXT, md, metadataGetter);
+    return propagator.extract(ROOT_CONTEXT, md, headersGetter);
+  }
+
+  /** A copy of `headers` (or new ones) whose `traceparent` / `tracestate` name `ctx`'s span. */
+  injectHeaders(ctx: Context, headers?: Headers): Headers {
+    const out: Headers = { ...headers };
+    for (const k of TRACE_CONTEXT_KEYS) delete out[k];
+    propagator.inject(ctx, out, headersSetter);
+    return out;
   }
 
   /**

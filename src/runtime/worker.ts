@@ -1,9 +1,12 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Executor } from '../executor/executor.js';
+import { DynamicBatcher, type BatchHandleOptions } from '../executor/dynamic-batcher.js';
+import type { DynamicBatchingConfig } from '../executor/dynamic-batching.js';
 import { ExecutorHandler } from '../executor/handler.js';
 import type { DataRequest } from '../proto/request.js';
-import { forwardedFromGrpc } from '../transport/grpc/metadata.js';
-import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/server.js';
+import { toGrpcStatus } from '../transport/grpc/status.js';
+import { forwardedFromGrpc } from '../transport/grpc/headers.js';
+import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/rpc-server.js';
 import { GracefulStop, gracePeriodFromEnv } from './graceful-stop.js';
 import { Observability, observeWorkerCall, type ObservabilityOptions } from './observability.js';
 import { addRuntimeServices } from './runtime-services.js';
@@ -32,6 +35,8 @@ export interface WorkerRuntimeOptions {
   observability?: ObservabilityOptions;
   /** Serve TLS (`grpc.ServerCredentials.createSsl`): for an Executor the Gateway reaches with `tls`. */
   credentials?: grpc.ServerCredentials;
+  /** Dynamic batching per endpoint, overriding the `@dynamicBatching` decorators key by key. */
+  dynamicBatching?: DynamicBatchingConfig;
 }
 
 /**
@@ -46,6 +51,8 @@ export interface WorkerRuntimeOptions {
  */
 export class WorkerRuntime {
   private readonly handler: ExecutorHandler;
+  /** The batched endpoints' queues; undefined when no endpoint is batched. */
+  private readonly batcher: DynamicBatcher | undefined;
   private readonly grpcServer: FlowgateGrpcServer;
   private readonly options: WorkerRuntimeOptions;
   private inFlight = 0;
@@ -58,6 +65,7 @@ export class WorkerRuntime {
   constructor(options: WorkerRuntimeOptions) {
     this.options = options;
     this.handler = new ExecutorHandler(options.executor);
+    this.batcher = DynamicBatcher.create(options.executor, options.dynamicBatching);
     this.grpcServer = createGrpcServer({ maxMessageBytes: options.maxMessageBytes ?? -1 });
     this.stopper = new GracefulStop(
       {
@@ -85,7 +93,7 @@ export class WorkerRuntime {
     this.observability = await Observability.start(this.name, this.options.observability, host);
     addRuntimeServices(this.grpcServer, {
       handle: (parts, call) => this.run(parts, call.metadata),
-      toStatus: (err) => ({ code: grpc.status.INTERNAL, details: (err as Error)?.message ?? String(err) }),
+      toStatus: (err) => toGrpcStatus(err),
       serveStream: (call) => this.serveStream(call),
       endpoints: () => this.handler.endpoints,
     });
@@ -120,13 +128,26 @@ export class WorkerRuntime {
     try {
       const metadata = this.forwardedMetadata(md);
       const obs = this.observability;
-      if (obs === undefined) return await this.handler.handle(parts, { metadata });
+      if (obs === undefined) return await this.dispatch(parts, { metadata });
       return await observeWorkerCall(obs, this.name, parts, md, (extra) =>
-        this.handler.handle(parts, { metadata, ...extra }),
+        this.dispatch(parts, { metadata, ...extra }),
       );
     } finally {
       this.inFlight--;
     }
+  }
+
+  /** A batched endpoint's request joins its queue; any other goes straight to the handler. */
+  private dispatch(parts: DataRequest[], options: BatchHandleOptions): Promise<DataRequest> {
+    const batcher = this.batcher;
+    if (!batcher?.handles(parts[0]!.endpoint)) return this.handler.handle(parts, options);
+    const metrics = this.observability?.metrics;
+    if (metrics)
+      options.batchObserver = {
+        batch: (endpoint, size) => metrics.observeBatch(this.name, endpoint, size),
+        wait: (endpoint, seconds) => metrics.observeBatchWait(this.name, endpoint, seconds),
+      };
+    return batcher.handle(parts, options);
   }
 
   /** The keys a Gateway forwarded (see `transport/grpc/metadata.ts`), else those of `forwardMetadata`. */
@@ -140,6 +161,8 @@ export class WorkerRuntime {
    * within the grace period), then closes the server and the Executor. See {@link GracefulStop}.
    */
   close(): Promise<void> {
+    // batched requests run at once instead of waiting out their timeout while the worker drains
+    this.batcher?.drain();
     this.closing ??= this.stopper
       .stop()
       .then(() => this.options.executor.close())

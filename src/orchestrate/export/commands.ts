@@ -14,6 +14,7 @@ export interface ExecutorArgsOptions {
   /** Default `0.0.0.0` (every interface of the container); `127.0.0.1` for a head's sidecar. */
   host?: string;
   usesWith?: Record<string, unknown>;
+  usesDynamicBatching?: Record<string, unknown>;
 }
 
 /**
@@ -30,6 +31,8 @@ export function executorArgs(o: ExecutorArgsOptions): string[] {
   args.push('--port', String(o.port));
   if (o.usesWith !== undefined && Object.keys(o.usesWith).length > 0)
     args.push('--uses-with', JSON.stringify(o.usesWith));
+  if (o.usesDynamicBatching !== undefined && Object.keys(o.usesDynamicBatching).length > 0)
+    args.push('--uses-dynamic-batching', JSON.stringify(o.usesDynamicBatching));
   return args;
 }
 

@@ -92,7 +92,13 @@ function executorServices(
   const worker = (name: string, uses: string, image: string, label = e.name, usesWith = e.spec.usesWith) => {
     services[name] = service(plan, network, {
       image,
-      command: executorArgs({ name: label, uses, port: COMPOSE_PORT, usesWith }),
+      command: executorArgs({
+        name: label,
+        uses,
+        port: COMPOSE_PORT,
+        usesWith,
+        usesDynamicBatching: label === e.name ? e.spec.usesDynamicBatching : undefined,
+      }),
       env: e.env,
       test: pingExecutorCommand(COMPOSE_PORT),
     });

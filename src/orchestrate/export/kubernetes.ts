@@ -134,7 +134,13 @@ function workerContainer(
   return container({
     name: 'executor',
     image: e.main.image,
-    args: executorArgs({ name: e.name, uses: e.main.uses, port: K8S_PORT, usesWith: e.spec.usesWith }),
+    args: executorArgs({
+      name: e.name,
+      uses: e.main.uses,
+      port: K8S_PORT,
+      usesWith: e.spec.usesWith,
+      usesDynamicBatching: e.spec.usesDynamicBatching,
+    }),
     ports: [{ name: 'grpc', port: K8S_PORT }],
     probe: pingExecutorCommand(K8S_PORT),
     startupFailures: startupFailures(plan),

@@ -1,141 +1,178 @@
 import * as grpc from '@grpc/grpc-js';
-import { defaultGrpcOptions } from './server.js';
-import {
-  JinaDiscoverEndpointsRPCService,
-  JinaGatewayDryRunRPCService,
-  JinaInfoRPCService,
-  JinaRPCService,
-  JinaSingleDataRequestRPCService,
-  JinaDataRequestRPCService,
-} from './services.js';
+import { Code, FlowgateError } from '../../core/errors.js';
+import type { DataRequest } from '../../proto/request.js';
+import type { jina } from '../../proto/wire.js';
+import { createJinaClient, duplex, unary, type Compression } from './link.js';
+import { JinaGatewayDryRunRPCService, JinaInfoRPCService, JinaRPCService } from './codec.js';
+import { tlsFailure } from '../shared/tls-errors.js';
+import type { ClientTransport, TransportCallOptions } from '../shared/client-transport.js';
 
-/** Compression algorithms gRPC supports between processes. */
-export type Compression = 'none' | 'gzip' | 'deflate';
-
-/** Options of {@link createJinaClient}. */
-export interface JinaClientOptions {
-  credentials?: grpc.ChannelCredentials;
+/** Options of the gRPC transport. */
+export interface GrpcTransportOptions {
+  tls?: boolean;
+  /** PEM of the CA that signed the Gateway's certificate; default: the system's CAs. */
+  rootCertificates?: Buffer;
+  /** Compress requests (and ask for compressed responses). */
   compression?: Compression;
-  channelOptions?: grpc.ChannelOptions;
+  /** Metadata sent on every call (e.g. `authorization`). */
+  headers?: Record<string, string>;
+  /** Largest message sent or received, bytes; default unlimited. */
   maxMessageBytes?: number;
 }
 
-const JinaServices = {
-  ...JinaRPCService,
-  ...JinaSingleDataRequestRPCService,
-  ...JinaDataRequestRPCService,
-  ...JinaDiscoverEndpointsRPCService,
-  ...JinaGatewayDryRunRPCService,
-  ...JinaInfoRPCService,
-};
-
-const JinaClientCtor = grpc.makeGenericClientConstructor(JinaServices, 'jina');
-
-/** A grpc-js client for every `jina.*` service on one address. */
-export type JinaGrpcClient = grpc.Client &
-  Record<keyof typeof JinaServices, grpc.MethodDefinition<unknown, unknown>>;
-
-const compressionIds: Record<Compression, number> = { none: 0, deflate: 1, gzip: 2 };
-
-/**
- * Opens a channel to `address` (`host:port`) for every `jina.*` service.
- *
- * @example
- * ```ts
- * const c = createJinaClient('127.0.0.1:5555');
- * ```
- */
-export function createJinaClient(address: string, options: JinaClientOptions = {}): grpc.Client {
-  const channelOptions: grpc.ChannelOptions = {
-    ...defaultGrpcOptions(options.maxMessageBytes),
-    ...options.channelOptions,
-  };
-  if (options.compression && options.compression !== 'none') {
-    channelOptions['grpc.default_compression_algorithm'] = compressionIds[options.compression];
-    channelOptions['grpc.default_compression_level'] = 2;
-  }
-  return new JinaClientCtor(
-    address,
-    options.credentials ?? grpc.credentials.createInsecure(),
-    channelOptions,
-  );
+/** Maps a gRPC error from the Gateway to a FlowgateError with a sentence a user can act on. */
+function fromGrpcError(err: grpc.ServiceError, address: string): FlowgateError {
+  const code = (err.code ?? Code.Unknown) as Code;
+  // Only this client's own connection failures: an Executor's TLS error relayed by the Gateway
+  // (its details start with the Gateway's sentence) is not about the Gateway's certificate.
+  const own = /^(No connection established|Failed to connect|Connection dropped)/i.test(err.details ?? '');
+  const tls = code === Code.Unavailable && own ? tlsFailure(err, address) : undefined;
+  const msg = tls
+    ? tls
+    : code === Code.Unavailable &&
+        /^(No connection established|Failed to connect to remote host|connect ECONNREFUSED)/i.test(
+          err.details,
+        )
+      ? `cannot reach the Gateway at ${address}: ${err.details}`
+      : code === Code.DeadlineExceeded
+        ? `the request to ${address} timed out: ${err.details}`
+        : code === Code.ResourceExhausted
+          ? `the Gateway at ${address} or this client refused a message larger than the limit (maxMessageBytes): ${err.details}`
+          : code === Code.Unauthenticated
+            ? `the Gateway at ${address} refused the request (UNAUTHENTICATED): ${err.details}`
+            : err.details || err.message;
+  return new FlowgateError(code, msg, { cause: err });
 }
 
-/** Calls a unary method by its definition. */
-export function unary<Req, Res>(
-  client: grpc.Client,
-  def: grpc.MethodDefinition<Req, Res>,
-  request: Req,
-  options: { deadlineMs?: number; metadata?: grpc.Metadata } = {},
-): Promise<{ response: Res; trailers: grpc.Metadata | undefined }> {
-  return new Promise((resolve, reject) => {
-    const callOptions: grpc.CallOptions = {};
-    if (options.deadlineMs !== undefined && options.deadlineMs > 0) {
-      callOptions.deadline = Date.now() + options.deadlineMs;
-    }
-    // grpc-js calls the callback before it emits 'status' (which carries the trailers): resolve
-    // only once both have arrived, or the trailers would always be missing.
-    let answered: { response: Res } | undefined;
-    let trailers: grpc.Metadata | undefined;
-    let gotStatus = false;
-    const settle = () => {
-      if (answered && gotStatus) resolve({ response: answered.response, trailers });
+/**
+ * Resolves true when the call can take more writes, false when it ended first (a deadline, a
+ * cancel, an error): a writer waiting for 'drain' must not wait forever on a call that is over.
+ */
+function drained(call: grpc.ClientDuplexStream<DataRequest, DataRequest>): Promise<boolean> {
+  if (call.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      call.off('drain', onDrain);
+      call.off('status', onEnd);
+      call.off('error', onEnd);
+      call.off('close', onEnd);
+      resolve(ok);
     };
-    const call = client.makeUnaryRequest(
-      def.path,
-      def.requestSerialize,
-      def.responseDeserialize,
-      request,
-      options.metadata ?? new grpc.Metadata(),
-      callOptions,
-      (err, res) => {
-        if (err) return reject(err);
-        answered = { response: res as Res };
-        settle();
-      },
-    );
-    call.on('status', (s: grpc.StatusObject) => {
-      trailers = s.metadata;
-      gotStatus = true;
-      settle();
-    });
+    const onDrain = done(true);
+    const onEnd = done(false);
+    call.once('drain', onDrain);
+    call.once('status', onEnd);
+    call.once('error', onEnd);
+    call.once('close', onEnd);
   });
 }
 
-/** Opens a bidirectional stream by its definition. */
-export function duplex<Req, Res>(
-  client: grpc.Client,
-  def: grpc.MethodDefinition<Req, Res>,
-  metadata = new grpc.Metadata(),
-  options: grpc.CallOptions = {},
-): grpc.ClientDuplexStream<Req, Res> {
-  return client.makeBidiStreamRequest(
-    def.path,
-    def.requestSerialize,
-    def.responseDeserialize,
-    metadata,
-    options,
-  );
-}
+/** The gRPC transport: every post is one `JinaRPC/Call` stream. */
+export class GrpcTransport implements ClientTransport {
+  private readonly client: grpc.Client;
+  private readonly headers: Record<string, string>;
 
-/** Health check (`grpc.health.v1.Health/Check`, service `""`): true when SERVING. */
-export async function checkHealth(client: grpc.Client, timeoutMs = 1000): Promise<boolean> {
-  const def: grpc.MethodDefinition<Buffer, Buffer> = {
-    path: '/grpc.health.v1.Health/Check',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b) => b,
-    requestDeserialize: (b) => b,
-    responseSerialize: (b) => b,
-    responseDeserialize: (b) => b,
-  };
-  try {
-    // HealthCheckRequest{service: ""} encodes to zero bytes; the response is {status: enum = 1}.
-    const { response } = await unary(client, def, Buffer.alloc(0), { deadlineMs: timeoutMs });
-    return response.length === 2 && response[0] === 0x08 && response[1] === 1;
-  } catch {
-    return false;
+  constructor(
+    private readonly address: string,
+    options: GrpcTransportOptions = {},
+  ) {
+    const credentials = options.tls
+      ? grpc.credentials.createSsl(options.rootCertificates ?? null)
+      : grpc.credentials.createInsecure();
+    this.client = createJinaClient(address, {
+      credentials,
+      compression: options.compression,
+      maxMessageBytes: options.maxMessageBytes,
+      // a restarted Gateway is found again within a second or two, not after grpc-js's 2 minutes
+      channelOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2000 },
+    });
+    this.headers = options.headers ?? {};
+  }
+
+  /** Call metadata: the transport's headers, then the call's own. */
+  private metadata(extra: Record<string, string> = {}): grpc.Metadata {
+    const md = new grpc.Metadata();
+    for (const [k, v] of Object.entries({ ...this.headers, ...extra })) md.set(k.toLowerCase(), v);
+    return md;
+  }
+
+  /**
+   * Waits (up to 3 s, or the call's timeout) for a channel that is not connected, so that a post
+   * after a Gateway restart reconnects instead of failing on the channel's back-off; a Gateway that
+   * stays down still fails the call fast with UNAVAILABLE.
+   */
+  private async connected(timeoutMs: number | undefined): Promise<void> {
+    const channel = this.client.getChannel();
+    if (channel.getConnectivityState(true) === grpc.connectivityState.READY) return;
+    const wait = Math.min(3000, timeoutMs && timeoutMs > 0 ? timeoutMs : 3000);
+    await new Promise<void>((resolve) => this.client.waitForReady(Date.now() + wait, () => resolve()));
+  }
+
+  async *stream(
+    requests: AsyncIterable<DataRequest>,
+    options: TransportCallOptions,
+  ): AsyncIterable<DataRequest> {
+    const md = this.metadata(options.metadata);
+    if (options.resultsInOrder) md.set('__results_in_order__', 'true');
+    if (options.prefetch !== undefined) md.set('__prefetch__', String(options.prefetch));
+    const callOptions: grpc.CallOptions = {};
+    if (options.timeoutMs && options.timeoutMs > 0) callOptions.deadline = Date.now() + options.timeoutMs;
+    await this.connected(options.timeoutMs);
+    const call = duplex(this.client, JinaRPCService.Call, md, callOptions);
+    let writeError: Error | undefined;
+    const writer = (async () => {
+      try {
+        for await (const req of requests) {
+          if (!call.write(req) && !(await drained(call))) return;
+        }
+      } catch (err) {
+        writeError = err instanceof Error ? err : new Error(String(err));
+        call.cancel();
+        return;
+      }
+      call.end();
+    })();
+    try {
+      for await (const res of call as AsyncIterable<DataRequest>) yield res;
+    } catch (err) {
+      if (writeError) throw writeError;
+      throw fromGrpcError(err as grpc.ServiceError, this.address);
+    } finally {
+      call.cancel();
+      await writer;
+    }
+    if (writeError) throw writeError;
+  }
+
+  async dryRun(timeoutMs = 5000): Promise<jina.IStatusProto> {
+    try {
+      const { response } = await unary(
+        this.client,
+        JinaGatewayDryRunRPCService.dry_run,
+        {},
+        { deadlineMs: timeoutMs, metadata: this.metadata() },
+      );
+      return response;
+    } catch (err) {
+      throw fromGrpcError(err as grpc.ServiceError, this.address);
+    }
+  }
+
+  async status(): Promise<{ jina: Record<string, string>; envs: Record<string, string> }> {
+    try {
+      const { response } = await unary(
+        this.client,
+        JinaInfoRPCService._status,
+        {},
+        { deadlineMs: 5000, metadata: this.metadata() },
+      );
+      return { jina: { ...response.jina }, envs: { ...response.envs } };
+    } catch (err) {
+      throw fromGrpcError(err as grpc.ServiceError, this.address);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
   }
 }
-
-export { JinaServices };

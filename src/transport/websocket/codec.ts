@@ -9,7 +9,7 @@ import {
   parseJsonRequest,
   statusToJson,
   toDataRequests,
-} from '../http/request-json.js';
+} from '../shared/request-json.js';
 import { END_OF_INPUT_BYTES, END_OF_INPUT_JSON, isBinaryEndOfInput, type WsSubprotocol } from './frames.js';
 
 /**

@@ -1,13 +1,18 @@
 import type { FastifyInstance } from 'fastify';
-import { environmentInfo } from '../runtime/info.js';
-import type { FlowStats } from './flow-stats.js';
-import type { GatewayOptions } from './gateway.js';
-import { createHttpApp, httpServerOptions, type HttpServerOptions } from './http/app.js';
-import { discoverEndpoints, registerDataRoutes, type ExposeEndpointOptions } from './http/data-routes.js';
-import { FastifyGateway } from './http/fastify-gateway.js';
-import { registerFlowPage } from './http/flow-page.js';
-import { registerGraphqlRoutes } from './http/graphql-routes.js';
-import { registerInfoRoutes } from './http/info-routes.js';
+import { environmentInfo } from '../../runtime/info.js';
+import type { FlowStats } from '../../gateway/flow-stats.js';
+import type { GatewayOptions } from '../../gateway/gateway.js';
+import { createHttpApp, httpServerOptions, type HttpServerOptions } from '../shared/server-app.js';
+import { discoverEndpoints, registerDataRoutes, type ExposeEndpointOptions } from './server-data-routes.js';
+import { FastifyGateway } from '../shared/server-fastify-gateway.js';
+import { registerFlowPage } from './server-flow-page.js';
+import { registerInfoRoutes } from '../shared/server-info-routes.js';
+import { registerOpenApi } from './server-openapi.js';
+import { Code, FlowgateError } from '../../core/errors.js';
+import type { GatewayStreamer } from '../../gateway/streamer.js';
+
+/** What registers the GraphQL routes on an app (the GraphQL server's `registerGraphqlRoutes`). */
+export type RegisterGraphqlRoutes = (app: FastifyInstance, options: { streamer: GatewayStreamer }) => void;
 
 /** Options of {@link HttpGateway} (the HTTP part of `configGateway`). */
 export interface HttpGatewayOptions extends GatewayOptions, HttpServerOptions {
@@ -17,8 +22,13 @@ export interface HttpGatewayOptions extends GatewayOptions, HttpServerOptions {
   noCrudEndpoints?: boolean;
   /** Executor endpoint -> HTTP path, methods and docs, e.g. `{ '/foo': { methods: ['GET'], path: '/bar' } }`. */
   exposeEndpoints?: Record<string, ExposeEndpointOptions>;
-  /** Also serve GraphQL at `/graphql`. */
+  /** Also serve GraphQL at `/graphql` (with the routes {@link HttpGatewayOptions.loadGraphqlRoutes} gives). */
   exposeGraphqlEndpoint?: boolean;
+  /**
+   * Loads the GraphQL routes `exposeGraphqlEndpoint` serves. The HTTP server imports no other
+   * protocol: the Gateway runtime gives the GraphQL server's `registerGraphqlRoutes` here.
+   */
+  loadGraphqlRoutes?: () => Promise<RegisterGraphqlRoutes>;
   /** OpenAPI title; default 'My flowgate Service'. */
   title?: string;
   /** OpenAPI description. */
@@ -80,15 +90,22 @@ export class HttpGateway extends FastifyGateway {
       ...httpServerOptions(o),
       logger: this.logger,
       protocol: 'http',
-      openapi: {
-        title: o.title,
-        description: o.description,
-        version: environmentInfo().jina.flowgate ?? '',
-        tags,
-      },
+    });
+    await registerOpenApi(app, {
+      title: o.title,
+      description: o.description,
+      version: environmentInfo().jina.flowgate ?? '',
+      tags,
     });
     registerInfoRoutes(app, { streamer: this.streamer, noDebugEndpoints: o.noDebugEndpoints });
-    if (o.exposeGraphqlEndpoint) registerGraphqlRoutes(app, { streamer: this.streamer });
+    if (o.exposeGraphqlEndpoint) {
+      if (!o.loadGraphqlRoutes)
+        throw new FlowgateError(
+          Code.FailedPrecondition,
+          'exposeGraphqlEndpoint needs loadGraphqlRoutes (the Gateway runtime gives it)',
+        );
+      (await o.loadGraphqlRoutes())(app, { streamer: this.streamer });
+    }
     registerDataRoutes(app, {
       streamer: this.streamer,
       logger: this.logger,

@@ -1,13 +1,12 @@
-import type * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { forwardedToGrpc } from '../../transport/grpc/metadata.js';
-import { headerRecord, metadataToForward, type Authenticator } from '../auth.js';
-import type { Protocol } from '../gateway.js';
+import { headerRecord, metadataToForward, type Authenticator } from '../../gateway/auth.js';
+import type { Protocol } from '../../gateway/gateway.js';
+import { forwardedHeaders, type Headers } from '../../core/headers.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The request's headers (and principal) that travel on to Executors; see `registerAuthHook`. */
-    forwardedMetadata: grpc.Metadata | undefined;
+    forwardedHeaders: Headers | undefined;
   }
 }
 
@@ -37,7 +36,7 @@ export function peerOf(socket: { remoteAddress?: string; remotePort?: number }):
  * Adds an `onRequest` hook to `app` that authenticates every request but the health check
  * (`GET /`) and CORS preflights: a rejected one is answered 401 `{"detail": "<reason>"}` with
  * `WWW-Authenticate: Bearer`, before its body is even read. It also sets
- * `request.forwardedMetadata`: the allowed headers and the principal, as the data routes send them
+ * `request.forwardedHeaders`: the allowed headers and the principal, as the data routes send them
  * to Executors. Call it before the routes are registered.
  *
  * @example
@@ -47,7 +46,7 @@ export function peerOf(socket: { remoteAddress?: string; remotePort?: number }):
  */
 export function registerAuthHook(app: FastifyInstance, options: AuthHookOptions): void {
   const { authenticator, forwardMetadata } = options;
-  app.decorateRequest('forwardedMetadata', undefined);
+  app.decorateRequest('forwardedHeaders', undefined);
   if (!authenticator && !forwardMetadata?.length) return;
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {
     let principal: Record<string, unknown> | undefined;
@@ -65,6 +64,6 @@ export function registerAuthHook(app: FastifyInstance, options: AuthHookOptions)
       }
       principal = auth.principal;
     }
-    request.forwardedMetadata = forwardedToGrpc(metadataToForward(headers, forwardMetadata, principal));
+    request.forwardedHeaders = forwardedHeaders(metadataToForward(headers, forwardMetadata, principal));
   });
 }

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 // Brings in @fastify/swagger's schema fields (summary, tags, hide) for route options.
 import type {} from '@fastify/swagger';
 import { environmentInfo } from '../../runtime/info.js';
-import { statusToJson } from '../../transport/http/request-json.js';
-import { dryRun } from '../grpc-gateway.js';
-import type { GatewayStreamer } from '../streamer.js';
+import { statusToJson } from './request-json.js';
+import { dryRun } from '../../gateway/dry-run.js';
+import type { GatewayStreamer } from '../../gateway/streamer.js';
 
 /** Options of {@link registerInfoRoutes}. */
 export interface InfoRoutesOptions {

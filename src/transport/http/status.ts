@@ -1,18 +1,60 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { Code, FlowgateError, httpStatusOf } from '../../core/errors.js';
+import { Code, FlowgateError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { docsToJson } from '../../document/index.js';
 import { StatusCode } from '../../proto/request.js';
 import type { JsonObject } from '../../proto/struct.js';
-import type { JsonRequestFields } from '../../transport/http/request-json.js';
+import type { JsonRequestFields } from '../shared/request-json.js';
 
 /**
- * How the HTTP-family Gateways turn errors into responses, in one place:
+ * The HTTP mapping of errors, in one place: the status of each code (and back, for the Client),
+ * and how the HTTP-family Gateways turn errors into responses:
  * - a request that cannot be served (bad JSON, wrong shape, too large, unknown route) gets a
  *   FastAPI-style `{"detail": "<reason>"}` body with 400 / 422 / 413 / 415 / 404;
  * - a request that reached the Flow but could not get through it (an Executor unreachable or too
  *   slow) gets the original's body: the request echoed back with an error `header`, and 503 / 504.
  */
+
+/** The HTTP status for a code: the single place where this mapping lives. */
+export function httpStatusOf(code: Code): number {
+  switch (code) {
+    case Code.Ok:
+      return 200;
+    case Code.InvalidArgument:
+    case Code.OutOfRange:
+      return 400;
+    case Code.Unauthenticated:
+      return 401;
+    case Code.PermissionDenied:
+      return 403;
+    case Code.NotFound:
+      return 404;
+    case Code.AlreadyExists:
+    case Code.Aborted:
+      return 409;
+    case Code.FailedPrecondition:
+      return 422;
+    case Code.ResourceExhausted:
+      return 413;
+    case Code.Cancelled:
+      return 499;
+    case Code.Unimplemented:
+      return 501;
+    case Code.Unavailable:
+      return 503;
+    case Code.DeadlineExceeded:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+/** The code of an HTTP status (what the HTTP Client reads): the inverse of {@link httpStatusOf}, 422 read as a bad request. */
+export function codeOfHttpStatus(status: number): Code {
+  if (status === 422) return Code.InvalidArgument;
+  for (const code of Object.values(Code)) if (code !== Code.Ok && httpStatusOf(code) === status) return code;
+  return status >= 500 ? Code.Internal : Code.Unknown;
+}
 
 /** The HTTP status of any error: `details.httpStatus`, else the code's, else Fastify's own. */
 export function httpStatusOfError(err: unknown): number {

@@ -1,5 +1,5 @@
-import type { DataRequest } from '../proto/request.js';
-import type { jina } from '../proto/wire.js';
+import type { DataRequest } from '../../proto/request.js';
+import type { jina } from '../../proto/wire.js';
 
 /** Per-call options every transport understands. */
 export interface TransportCallOptions {

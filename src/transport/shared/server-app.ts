@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Code, FlowgateError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { Authenticator } from '../auth.js';
-import type { Protocol } from '../gateway.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, type TlsKeyPair } from '../security.js';
-import { registerAuthHook } from './auth-hook.js';
-import { registerErrorHandlers } from './errors.js';
-import { registerOpenApi, type OpenApiOptions } from './openapi.js';
-import { registerResponseHook } from './response-hook.js';
+import type { Authenticator } from '../../gateway/auth.js';
+import type { Protocol } from '../../gateway/gateway.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type TlsKeyPair } from '../../gateway/security.js';
+import { registerAuthHook } from './server-auth-hook.js';
+import { registerErrorHandlers } from '../http/status.js';
+import { registerResponseHook } from './server-response-hook.js';
 
 export { DEFAULT_MAX_MESSAGE_BYTES };
 
@@ -41,8 +40,6 @@ export interface HttpAppOptions extends HttpServerOptions {
   logger: Logger;
   /** The protocol named to the authenticator; default `http`. */
   protocol?: Protocol;
-  /** Serve `/openapi.json` and Swagger UI at `/docs`, described by these options. */
-  openapi?: OpenApiOptions;
 }
 
 /** The default of `slowClientTimeout`: a minute to send one request, or to read a response. */
@@ -110,7 +107,6 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     });
     options.logger.warn('CORS is enabled: this service is accessible from any website');
   }
-  if (options.openapi) await registerOpenApi(app, options.openapi);
   return app;
 }
 

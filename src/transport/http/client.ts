@@ -1,20 +1,17 @@
 import type * as Undici from 'undici';
 import type { Agent, RequestInit as UndiciRequestInit } from 'undici';
-import { Code, FlowgateError, httpStatusOf } from '../core/errors.js';
-import type { DataRequest } from '../proto/request.js';
-import { isJsonObject, type JsonValue } from '../proto/struct.js';
-import type { jina } from '../proto/wire.js';
-import {
-  dataRequestFromJson,
-  dataRequestToRequestJson,
-  statusFromJson,
-} from '../transport/http/request-json.js';
-import { lazyRequire } from '../core/lazy-require.js';
-import { tlsFailure } from './tls-errors.js';
+import { Code, FlowgateError } from '../../core/errors.js';
+import { codeOfHttpStatus } from './status.js';
+import type { DataRequest } from '../../proto/request.js';
+import { isJsonObject, type JsonValue } from '../../proto/struct.js';
+import type { jina } from '../../proto/wire.js';
+import { dataRequestFromJson, dataRequestToRequestJson, statusFromJson } from '../shared/request-json.js';
+import { lazyRequire } from '../../core/lazy-require.js';
+import { tlsFailure } from '../shared/tls-errors.js';
 
 /** undici, loaded with the first HTTP request (not with flowgate: every Executor imports it). */
 const loadUndici = lazyRequire<typeof Undici>(import.meta.url, 'undici');
-import type { ClientTransport, TransportCallOptions } from './transport.js';
+import type { ClientTransport, TransportCallOptions } from '../shared/client-transport.js';
 
 /** What the stream loop waits for: the source's next request (or its end), or a response. */
 type Step = { done: true } | { request: DataRequest } | { idx: number; response: DataRequest };
@@ -32,13 +29,6 @@ export interface HttpTransportOptions {
   headers?: Record<string, string>;
   /** The `Accept-Encoding` asked for: `gzip`, `deflate`, or `none` (the default: `identity`). */
   compression?: 'none' | 'gzip' | 'deflate';
-}
-
-/** The code of an HTTP status: the inverse of `httpStatusOf`, 422 read as a bad request. */
-function codeOfHttpStatus(status: number): Code {
-  if (status === 422) return Code.InvalidArgument;
-  for (const code of Object.values(Code)) if (code !== Code.Ok && httpStatusOf(code) === status) return code;
-  return status >= 500 ? Code.Internal : Code.Unknown;
 }
 
 /** The error for a non-200 answer: `header.status.description` (503/504), `detail`, or the text. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 // Brings in @fastify/swagger's schema fields (summary, tags, hide) for route options.
 import type {} from '@fastify/swagger';
-import type { FlowStats } from '../flow-stats.js';
+import type { FlowStats } from '../../gateway/flow-stats.js';
 
 /** Options of {@link registerFlowPage}. */
 export interface FlowPageOptions {

@@ -1,13 +1,14 @@
 import { setMaxListeners } from 'node:events';
-import type * as grpc from '@grpc/grpc-js';
 import type { RawData, WebSocket } from 'ws';
-import { Code, FlowgateError, codeName } from '../../core/errors.js';
+import { FlowgateError, codeName } from '../../core/errors.js';
 import { AsyncQueue } from '../../core/async-queue.js';
 import type { Logger } from '../../core/logger.js';
 import type { DataRequest } from '../../proto/request.js';
-import { decodeRequestFrame, encodeResponseFrame, type Frame } from '../../transport/websocket/codec.js';
-import { fitCloseReason, WsCloseCode, type WsSubprotocol } from '../../transport/websocket/frames.js';
-import type { GatewayStreamer } from '../streamer.js';
+import { decodeRequestFrame, encodeResponseFrame, type Frame } from './codec.js';
+import { WsCloseCode, type WsSubprotocol } from './frames.js';
+import { networkCloseReason } from './status.js';
+import type { GatewayStreamer } from '../../gateway/streamer.js';
+import type { Headers } from '../../core/headers.js';
 
 /** Options of {@link serveDataStream}. */
 export interface DataStreamOptions {
@@ -21,8 +22,8 @@ export interface DataStreamOptions {
   highWaterMark?: number;
   /** The same limit in bytes of frames. Default 16 MiB. */
   highWaterBytes?: number;
-  /** gRPC metadata sent with every request of this socket to Executors (forwarded headers). */
-  metadata?: grpc.Metadata;
+  /** Headers sent with every request of this socket to Executors (the forwarded ones). */
+  headers?: Headers;
   /** A response frame larger than this closes the socket with 1009 instead; 0 or less = none. */
   maxMessageBytes?: number;
   /** ms the client may leave responses unread (send buffer full) before it is cut off; 0 = none. */
@@ -62,23 +63,6 @@ export function sendFrame(ws: WebSocket, frame: Frame, stallMs = 0): Promise<voi
       resolve();
     });
   });
-}
-
-/**
- * The close reason for a network failure: the error's message when it fits in 123 UTF-8 bytes,
- * else the original's fallback sentence (naming the Executor and its address).
- */
-export function networkCloseReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const details = err instanceof FlowgateError ? err.details : {};
-  const executor = typeof details.executor === 'string' ? details.executor : undefined;
-  const address = typeof details.address === 'string' ? details.address : 'an unknown address';
-  const where = executor ? `deployment ${executor} at ${address}` : `deployment at ${address}`;
-  const fallback =
-    err instanceof FlowgateError && err.code === Code.DeadlineExceeded
-      ? `Connection to ${where} timed out. You can adjust \`timeoutSend\` attribute.`
-      : `Network error while connecting to ${where}. It may be down.`;
-  return fitCloseReason(message, fallback);
 }
 
 /**
@@ -146,7 +130,7 @@ export async function serveDataStream(ws: WebSocket, options: DataStreamOptions)
     const responses = streamer.rpcStream(source(), {
       resultsInOrder: false,
       signal: abort.signal,
-      metadata: options.metadata,
+      headers: options.headers,
     });
     for await (const res of responses) {
       if (socketClosed) continue;

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { GatewayOptions } from './gateway.js';
-import { createHttpApp, httpServerOptions, type HttpServerOptions } from './http/app.js';
-import { FastifyGateway } from './http/fastify-gateway.js';
-import { registerGraphqlRoutes } from './http/graphql-routes.js';
-import { registerInfoRoutes } from './http/info-routes.js';
+import type { GatewayOptions } from '../../gateway/gateway.js';
+import { createHttpApp, httpServerOptions, type HttpServerOptions } from '../shared/server-app.js';
+import { FastifyGateway } from '../shared/server-fastify-gateway.js';
+import { registerGraphqlRoutes } from './server-routes.js';
+import { registerInfoRoutes } from '../shared/server-info-routes.js';
 
 /** Options of {@link GraphqlGateway}. */
 export interface GraphqlGatewayOptions extends GatewayOptions, HttpServerOptions {

@@ -3,10 +3,10 @@ import { Code, FlowgateError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { DEFAULT_ENDPOINT, DRY_RUN_ENDPOINT } from '../../executor/requests.js';
 import type { JsonObject } from '../../proto/struct.js';
-import { dataRequestToJson, parseJsonRequest, toDataRequests } from '../../transport/http/request-json.js';
-import type { GatewayStreamer } from '../streamer.js';
-import { httpStatusOfError, networkErrorBody } from './errors.js';
-import { dataRouteSchema } from './openapi.js';
+import { dataRequestToJson, parseJsonRequest, toDataRequests } from '../shared/request-json.js';
+import type { GatewayStreamer } from '../../gateway/streamer.js';
+import { httpStatusOfError, networkErrorBody } from './status.js';
+import { dataRouteSchema } from './server-openapi.js';
 
 /** How to serve one Executor endpoint over HTTP (`configGateway({ exposeEndpoints })`). */
 export interface ExposeEndpointOptions {
@@ -83,9 +83,7 @@ export function registerDataRoutes(app: FastifyInstance, options: DataRoutesOpti
       // One request for the whole body, however many documents: one response, all documents back.
       const dataRequest = toDataRequests(fields, 0)[0]!;
       try {
-        return dataRequestToJson(
-          await streamer.process(dataRequest, { metadata: request.forwardedMetadata }),
-        );
+        return dataRequestToJson(await streamer.process(dataRequest, { headers: request.forwardedHeaders }));
       } catch (err) {
         logger.error(`error while getting responses from Executors: ${(err as Error).message}`);
         return reply.code(httpStatusOfError(err)).send(networkErrorBody(err, fields, dataRequest.requestId));

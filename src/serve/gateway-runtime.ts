@@ -5,24 +5,31 @@ import { consoleLogger } from '../core/logger.js';
 import { gracePeriodFromEnv } from '../runtime/graceful-stop.js';
 import { Observability, type ObservabilityOptions } from '../runtime/observability.js';
 import { TRACE_CONTEXT_KEYS } from '../runtime/trace-context.js';
-import type { Compression } from '../transport/grpc/client.js';
-import { loadBuiltinGateway } from './builtin.js';
-import { ConnectionPool, type DeploymentCallOptions } from './connection-pool.js';
-import { executorStreamers } from './executor-streamer.js';
-import { FlowStats } from './flow-stats.js';
-import type { Gateway, GatewayClass, Protocol } from './gateway.js';
-import { GraphWalker } from './graph-walker.js';
-import { drainGateways } from './readiness.js';
-import { resolveGatewaySecurity, type GatewaySecurity, type GatewaySecurityOptions } from './security.js';
-import { GatewayStreamer } from './streamer.js';
-import { buildTopology, type TopologyNode } from './topology.js';
+import type { Compression } from '../transport/grpc/link.js';
+import { loadBuiltinGateway, loadGraphqlRoutes } from './builtin-gateways.js';
+import { ConnectionPool, type DeploymentCallOptions } from '../gateway/connection-pool.js';
+import { executorStreamers } from '../gateway/executor-streamer.js';
+import { FlowStats } from '../gateway/flow-stats.js';
+import type { Gateway, GatewayClass, Protocol } from '../gateway/gateway.js';
+import { GraphWalker } from '../gateway/graph-walker.js';
+import { drainGateways } from '../gateway/readiness.js';
+import {
+  resolveGatewaySecurity,
+  type GatewaySecurity,
+  type GatewaySecurityOptions,
+} from '../gateway/security.js';
+import { GatewayStreamer } from '../gateway/streamer.js';
+import { buildTopology, type TopologyNode } from '../gateway/topology.js';
 
 /** Everything a Gateway process needs to know. */
 export interface GatewayConfig {
   name?: string;
   host?: string;
   protocols?: Protocol[];
-  /** One port per protocol; a missing or 0 port is picked free. */
+  /**
+   * One port per protocol; a missing or 0 port is chosen by the OS when the server binds (a custom
+   * Gateway that does not call `reportListening` gets a free port chosen beforehand).
+   */
   ports?: number[];
   /** The graph of Executors. */
   nodes?: TopologyNode[];
@@ -124,7 +131,9 @@ export class GatewayRuntime {
       );
     }
     const ports: number[] = [];
-    for (let i = 0; i < protocols.length; i++) ports.push(given[i] || (await freePort(host)));
+    // Built-in servers bind port 0 and report the port they got (no race with other processes
+    // between choosing a port and binding it); a custom Gateway may not report, so it gets one.
+    for (let i = 0; i < protocols.length; i++) ports.push(given[i] || (c.uses ? await freePort(host) : 0));
     this.ports = ports;
     const topology = buildTopology(c.nodes ?? [], c.output);
     const missing = topology.nodes
@@ -177,7 +186,7 @@ export class GatewayRuntime {
       (g as Partial<{ useSecurity(s: GatewaySecurity): void }>).useSecurity?.(security);
       this.gateways.push(g);
     } else {
-      // Only the Gateways this process serves are imported (see builtin.ts).
+      // Only the Gateways this process serves are imported (see builtin-gateways.ts).
       const classes = await Promise.all(protocols.map((p) => loadBuiltinGateway(p)));
       protocols.forEach((protocol, i) => {
         const cls = classes[i];
@@ -190,6 +199,7 @@ export class GatewayRuntime {
           credentials: c.credentials,
           flowStats,
           flowchartSvg: c.flowchartSvg,
+          loadGraphqlRoutes,
           port: ports[i]!,
           protocols: [protocol],
           ports: [ports[i]!],
@@ -201,8 +211,11 @@ export class GatewayRuntime {
     this.running = this.gateways.map((g) => g.runServer());
     // A server that fails to bind rejects runServer(): surface that instead of hanging.
     const failure = Promise.race(this.running.map((p) => p.then(() => new Promise<never>(() => undefined))));
-    await Promise.race([failure, this.waitListening(host, ports)]);
-    return ports;
+    const bound = c.uses
+      ? this.waitListening(host, ports).then(() => ports)
+      : Promise.all(this.gateways.map((g) => g.listening));
+    this.ports = await Promise.race([failure, bound]);
+    return this.ports;
   }
 
   private async waitListening(host: string, ports: number[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayStreamer } from '../streamer.js';
+import type { GatewayStreamer } from '../../gateway/streamer.js';
 
 /** Options of {@link registerGraphqlRoutes}. */
 export interface GraphqlRoutesOptions {
@@ -56,11 +56,11 @@ export function registerGraphqlRoutes(app: FastifyInstance, options: GraphqlRout
   const load = async () => {
     const [{ createHandler }, { createGraphqlSchema }] = await Promise.all([
       import('graphql-http/lib/use/fastify'),
-      import('./graphql-schema.js'),
+      import('./server-schema.js'),
     ]);
     const h = createHandler({
       schema: createGraphqlSchema(options.streamer),
-      context: (req) => ({ metadata: req.raw.forwardedMetadata }),
+      context: (req) => ({ headers: req.raw.forwardedHeaders }),
     });
     return (req: FastifyRequest, reply: FastifyReply) => h.call(app, req, reply);
   };

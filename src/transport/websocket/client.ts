@@ -1,22 +1,23 @@
 import { request as httpGet } from 'node:http';
 import { request as httpsGet } from 'node:https';
 import type WebSocket from 'ws';
-import { AsyncQueue } from '../core/async-queue.js';
-import { lazyRequire } from '../core/lazy-require.js';
-import { Code, FlowgateError } from '../core/errors.js';
-import type { DataRequest } from '../proto/request.js';
-import { isJsonObject } from '../proto/struct.js';
-import type { jina } from '../proto/wire.js';
+import { AsyncQueue } from '../../core/async-queue.js';
+import { lazyRequire } from '../../core/lazy-require.js';
+import { Code, FlowgateError } from '../../core/errors.js';
+import type { DataRequest } from '../../proto/request.js';
+import { isJsonObject } from '../../proto/struct.js';
+import type { jina } from '../../proto/wire.js';
 import {
   decodeResponseFrame,
   decodeStatusFrame,
   encodeRequestFrame,
   endOfInputFrame,
   type Frame,
-} from '../transport/websocket/codec.js';
-import { WsCloseCode, WsPath, type WsSubprotocol } from '../transport/websocket/frames.js';
-import { tlsFailure } from './tls-errors.js';
-import type { ClientTransport, TransportCallOptions } from './transport.js';
+} from './codec.js';
+import { WsCloseCode, WsPath, type WsSubprotocol } from './frames.js';
+import { closeError } from './status.js';
+import { tlsFailure } from '../shared/tls-errors.js';
+import type { ClientTransport, TransportCallOptions } from '../shared/client-transport.js';
 
 /** ws, loaded with the first socket (not with flowgate: every Executor imports it). */
 const loadWs = lazyRequire<typeof WebSocket>(import.meta.url, 'ws');
@@ -43,23 +44,6 @@ const SEND_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 function frameOf(data: WebSocket.RawData, isBinary: boolean): Frame {
   const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
   return isBinary ? buf : buf.toString('utf8');
-}
-
-/** The error for a socket the Gateway closed before every request was answered. */
-function closeError(code: number, reason: string, url: string, unanswered: number): FlowgateError {
-  if (code === WsCloseCode.InternalError)
-    return new FlowgateError(Code.Unavailable, reason || `the Gateway at ${url} closed the stream (1011)`);
-  if (code === WsCloseCode.MessageTooBig)
-    return new FlowgateError(
-      Code.ResourceExhausted,
-      reason
-        ? `the Gateway at ${url} closed the stream with 1009: ${reason}`
-        : `a message was larger than the Gateway at ${url} or this client accepts (maxMessageBytes): closed with 1009`,
-    );
-  return new FlowgateError(
-    Code.Unavailable,
-    `the Gateway at ${url} closed the stream (code ${code}${reason ? `: ${reason}` : ''}) with ${unanswered} request(s) unanswered`,
-  );
 }
 
 /**

@@ -1,4 +1,3 @@
-import type * as grpc from '@grpc/grpc-js';
 import {
   GraphQLError,
   GraphQLFloat,
@@ -18,11 +17,13 @@ import {
   type GraphQLOutputType,
   type ValueNode,
 } from 'graphql';
-import { ExecutorError, FlowgateError, codeName } from '../../core/errors.js';
 import { decodeDocs, docsFromJson, docsToJson } from '../../document/index.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../proto/struct.js';
-import { toDataRequests } from '../../transport/http/request-json.js';
-import { executorErrorOf, type GatewayStreamer } from '../streamer.js';
+import { toGraphqlError } from './status.js';
+import { toDataRequests } from '../shared/request-json.js';
+import type { GatewayStreamer } from '../../gateway/streamer.js';
+import { executorErrorOf } from '../../proto/request.js';
+import type { Headers } from '../../core/headers.js';
 
 /**
  * The GraphQL schema of the original (PR #4403, docarray's `strawberry_type`), type names kept so
@@ -199,23 +200,9 @@ interface DocsArgs {
   execEndpoint: string;
 }
 
-/** An error as GraphQL reports it, with `extensions.code` and, for Executor errors, the Executor. */
-function toGraphqlError(err: unknown): GraphQLError {
-  if (err instanceof ExecutorError) {
-    return new GraphQLError(err.message, {
-      originalError: err,
-      extensions: { code: 'EXECUTOR_ERROR', executor: err.executor, exceptionName: err.exceptionName },
-    });
-  }
-  if (err instanceof FlowgateError) {
-    return new GraphQLError(err.message, { originalError: err, extensions: { code: codeName(err.code) } });
-  }
-  return new GraphQLError((err as Error)?.message ?? String(err));
-}
-
 /** The context of a GraphQL operation: what the request's headers forward to Executors. */
 export interface GraphqlContext {
-  metadata?: grpc.Metadata;
+  headers?: Headers;
 }
 
 /**
@@ -254,7 +241,7 @@ export function createGraphqlSchema(streamer: GatewayStreamer): GraphQLSchema {
         },
         0,
       );
-      const response = await streamer.process(request!, { metadata: ctx?.metadata });
+      const response = await streamer.process(request!, { headers: ctx?.headers });
       const failure = executorErrorOf(response);
       if (failure) throw failure;
       return docsToJson(decodeDocs(response.docsBytes)).map(toGraphql);

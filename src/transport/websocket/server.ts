@@ -1,29 +1,29 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type * as grpc from '@grpc/grpc-js';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { Code, FlowgateError } from '../core/errors.js';
-import { Document, DocumentArray, encodeDocs } from '../document/index.js';
-import { DRY_RUN_ENDPOINT } from '../executor/requests.js';
-import { DataRequest, StatusCode, statusFromError } from '../proto/request.js';
-import type { jina } from '../proto/wire.js';
-import { encodeStatusFrame } from '../transport/websocket/codec.js';
+import { Code, FlowgateError } from '../../core/errors.js';
+import { Document, DocumentArray, encodeDocs } from '../../document/index.js';
+import { DRY_RUN_ENDPOINT } from '../../executor/requests.js';
+import { DataRequest, StatusCode, statusFromError } from '../../proto/request.js';
+import type { jina } from '../../proto/wire.js';
+import { encodeStatusFrame } from './codec.js';
 import {
   chooseSubprotocol,
   DEFAULT_WS_SUBPROTOCOL,
   WsCloseCode,
   WsPath,
   type WsSubprotocol,
-} from '../transport/websocket/frames.js';
-import { forwardedToGrpc } from '../transport/grpc/metadata.js';
-import { headerRecord, metadataToForward, type Authenticator } from './auth.js';
-import { Gateway, type GatewayOptions } from './gateway.js';
-import { peerOf, registerAuthHook } from './http/auth-hook.js';
-import { DEFAULT_SLOW_CLIENT_TIMEOUT_MS, slowClientOptions } from './http/app.js';
-import { registerInfoRoutes } from './http/info-routes.js';
-import type { TlsKeyPair } from './security.js';
-import { networkCloseReason, sendFrame, serveDataStream } from './websocket/data-stream.js';
+} from './frames.js';
+import { headerRecord, metadataToForward, type Authenticator } from '../../gateway/auth.js';
+import { Gateway, type GatewayOptions } from '../../gateway/gateway.js';
+import { peerOf, registerAuthHook } from '../shared/server-auth-hook.js';
+import { DEFAULT_SLOW_CLIENT_TIMEOUT_MS, slowClientOptions } from '../shared/server-app.js';
+import { registerInfoRoutes } from '../shared/server-info-routes.js';
+import type { TlsKeyPair } from '../../gateway/security.js';
+import { sendFrame, serveDataStream } from './server-data-stream.js';
+import { isNetworkError, networkCloseReason } from './status.js';
+import { forwardedHeaders, type Headers } from '../../core/headers.js';
 
 /** Options of {@link WebSocketGateway}. */
 export interface WebSocketGatewayOptions extends GatewayOptions {
@@ -67,13 +67,6 @@ function limitCloseReason(ws: WebSocket, limit: number): void {
 
 /** How long `shutdown()` lets open streams finish before cutting them. */
 const SHUTDOWN_GRACE_MS = 2000;
-
-/** Failures of the Flow itself (not of a request), which close a WebSocket with 1011. */
-function isNetworkError(err: unknown): boolean {
-  return (
-    err instanceof FlowgateError && (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded)
-  );
-}
 
 /**
  * The built-in WebSocket Gateway, as the original's: WebSocket `/` streams requests and responses
@@ -132,8 +125,8 @@ export class WebSocketGateway extends Gateway {
       handleProtocols: (offered) => chooseSubprotocol(offered) ?? false,
     });
     app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      void this.authorizeUpgrade(req, socket).then((metadata) => {
-        if (metadata !== false) this.onUpgrade(req, socket, head, metadata);
+      void this.authorizeUpgrade(req, socket).then((headers) => {
+        if (headers !== false) this.onUpgrade(req, socket, head, headers);
       });
     });
     this.app = app;
@@ -143,10 +136,7 @@ export class WebSocketGateway extends Gateway {
    * Authenticates a handshake: false after refusing it with 401 (nothing else is read from that
    * socket), else the metadata its requests forward to Executors.
    */
-  private async authorizeUpgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-  ): Promise<grpc.Metadata | undefined | false> {
+  private async authorizeUpgrade(req: IncomingMessage, socket: Duplex): Promise<Headers | undefined | false> {
     socket.on('error', (err) => this.logger.debug('upgrade socket error', { error: err.message }));
     const headers = headerRecord(req.headers);
     let principal: Record<string, unknown> | undefined;
@@ -167,15 +157,10 @@ export class WebSocketGateway extends Gateway {
       }
       principal = auth.principal;
     }
-    return forwardedToGrpc(metadataToForward(headers, this.forwardMetadata, principal));
+    return forwardedHeaders(metadataToForward(headers, this.forwardMetadata, principal));
   }
 
-  private onUpgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    metadata: grpc.Metadata | undefined,
-  ): void {
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, headers: Headers | undefined): void {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const route =
       path === WsPath.Data ? 'data' : path === WsPath.DryRun && !this.noDebugEndpoints ? 'dryRun' : undefined;
@@ -196,7 +181,7 @@ export class WebSocketGateway extends Gateway {
               mode,
               logger: this.logger,
               peer,
-              metadata,
+              headers,
               maxMessageBytes: limit,
               slowClientTimeout: this.slowClientTimeout,
             })
@@ -236,7 +221,7 @@ export class WebSocketGateway extends Gateway {
       throw new FlowgateError(Code.FailedPrecondition, 'setupServer() must run before runServer()');
     await this.app.listen({ host: this.host, port: this.port });
     const addr = this.app.server.address();
-    if (addr && typeof addr === 'object') this.port = addr.port;
+    if (addr && typeof addr === 'object') this.reportListening(addr.port);
     await new Promise<void>((r) => (this.stopped = r));
   }
 

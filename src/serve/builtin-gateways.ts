@@ -1,4 +1,5 @@
-import type { GatewayClass, Protocol } from './gateway.js';
+import type { GatewayClass, Protocol } from '../gateway/gateway.js';
+import type { RegisterGraphqlRoutes } from '../transport/http/server.js';
 
 /** Loads the class of a built-in Gateway (its module and dependencies are imported on first use). */
 export type GatewayLoader = () => Promise<GatewayClass>;
@@ -10,11 +11,19 @@ export type GatewayLoader = () => Promise<GatewayClass>;
  * starts (each Executor too) would pay for it.
  */
 const loaders: Partial<Record<Protocol, GatewayLoader>> = {
-  grpc: async () => (await import('./grpc-gateway.js')).GrpcGateway,
-  http: async () => (await import('./http-gateway.js')).HttpGateway,
-  graphql: async () => (await import('./graphql-gateway.js')).GraphqlGateway,
-  websocket: async () => (await import('./websocket-gateway.js')).WebSocketGateway,
+  grpc: async () => (await import('../transport/grpc/server.js')).GrpcGateway,
+  http: async () => (await import('../transport/http/server.js')).HttpGateway,
+  graphql: async () => (await import('../transport/graphql/server.js')).GraphqlGateway,
+  websocket: async () => (await import('../transport/websocket/server.js')).WebSocketGateway,
 };
+
+/**
+ * The GraphQL routes the HTTP Gateway serves with `exposeGraphqlEndpoint`, imported on first use:
+ * given to it here because no protocol folder imports another.
+ */
+export async function loadGraphqlRoutes(): Promise<RegisterGraphqlRoutes> {
+  return (await import('../transport/graphql/server-routes.js')).registerGraphqlRoutes;
+}
 
 /**
  * Adds or replaces the built-in Gateway of a protocol: a class, or a loader that imports it.
@@ -22,7 +31,7 @@ const loaders: Partial<Record<Protocol, GatewayLoader>> = {
  * @example
  * ```ts
  * registerBuiltinGateway('http', MyHttpGateway);
- * registerBuiltinGateway('http', async () => (await import('./my-http-gateway.js')).MyHttpGateway);
+ * registerBuiltinGateway('http', async () => (await import('../gateway/my-http-gateway.js')).MyHttpGateway);
  * ```
  */
 export function registerBuiltinGateway(protocol: Protocol, cls: GatewayClass | GatewayLoader): void {
