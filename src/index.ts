@@ -64,3 +64,5 @@ export { WebSocketTransport } from './transport/websocket/client.js';
 export type { WebSocketTransportOptions } from './transport/websocket/client.js';
 export { Flow } from './orchestrate/flow.js';
 export type { AddOptions, GatewayConfigOptions, FlowOptions } from './orchestrate/flow.js';
+export { Deployment } from './orchestrate/deployment.js';
+export type { DeploymentOptions } from './orchestrate/deployment.js';

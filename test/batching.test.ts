@@ -151,7 +151,7 @@ void describe('batching by decorator', () => {
 void test('usesDynamicBatching overrides the decorator, key by key, and snake_case is accepted', async () => {
   const flow = new Flow().add({
     uses: Batched,
-    usesDynamicBatching: { '/four': { preferredBatchSize: 2 }, slow: { max_concurrent_batches: 1 } as never },
+    usesDynamicBatching: { '/four': { preferredBatchSize: 2 }, slow: { max_concurrent_batches: 1 } },
   });
   await flow.start();
   try {
@@ -246,7 +246,7 @@ void test('bad batching configuration is refused when added', () => {
     /preferredBatchSize must be an integer >= 1, got 0/,
   );
   assert.throws(
-    () => new Flow().add({ uses: Batched, usesDynamicBatching: { '/four': { size: 3 } as never } }),
+    () => new Flow().add({ uses: Batched, usesDynamicBatching: { '/four': { size: 3 } } }),
     /unknown key 'size'/,
   );
 });

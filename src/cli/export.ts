@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { loadFlowSpec } from '../config/load.js';
+import { loadFlowOrDeploymentSpec as loadFlowSpec } from '../config/deployment.js';
 import {
   flowgateVersion,
   renderFlowchart,
@@ -63,7 +63,7 @@ export function registerExport(program: Command): void {
     .command('kubernetes')
     .alias('k8s')
     .description('One ConfigMap, Service and Deployment per Executor, shard, head and the Gateway.')
-    .argument('<flow.yml>', 'the Flow YAML file')
+    .argument('<flow.yml>', 'the Flow (or Deployment) YAML file')
     .argument('<out-dir>', 'folder for the manifests (created if needed)')
     .option('--namespace <ns>', 'namespace of every object (default: the Flow name, else default)')
     .option('--image <image>', IMAGE_HELP)
@@ -99,7 +99,7 @@ export function registerExport(program: Command): void {
     .command('docker-compose')
     .alias('compose')
     .description('One service per Executor replica, shard replica and head, and the Gateway.')
-    .argument('<flow.yml>', 'the Flow YAML file')
+    .argument('<flow.yml>', 'the Flow (or Deployment) YAML file')
     .argument('<out.yml>', 'the Compose file to write')
     .option('--network <name>', 'the network every service joins', 'flowgate-network')
     .option('--image <image>', IMAGE_HELP)
@@ -117,7 +117,7 @@ export function registerExport(program: Command): void {
   exp
     .command('flowchart')
     .description("An SVG picture of the Flow's graph.")
-    .argument('<flow.yml>', 'the Flow YAML file')
+    .argument('<flow.yml>', 'the Flow (or Deployment) YAML file')
     .argument('<out.svg>', 'the SVG file to write')
     .option('--vertical', 'top to bottom instead of left to right')
     .action(async (flowPath: string, outPath: string, flags: { vertical?: boolean }) => {

@@ -3,8 +3,8 @@ import { Option, type Command } from 'commander';
 import { withGatewayYaml } from '../config/gateway-yaml.js';
 import { validateGatewaySpec } from '../config/load.js';
 import { gatewaySchema } from '../config/schemas.js';
-import { graphFromFlags, type GraphFlags } from '../gateway/graph-description.js';
-import { gatewayProcessOptions } from '../orchestrate/flow.js';
+import { callsFromFlags, graphFromFlags, type GraphFlags } from '../gateway/graph-description.js';
+import { gatewayProcessOptions } from '../orchestrate/flow-plan.js';
 import { optionsFromFlags, optionsFromSchema } from './schema-flags.js';
 import { serveFromParent, serveGateway } from './serve.js';
 import { addressList, isHttpGateway } from './addresses.js';
@@ -12,7 +12,12 @@ import { addressList, isHttpGateway } from './addresses.js';
 /** The original's graph flags, in JSON. */
 const GRAPH_FLAGS: [
   flag: string,
-  key: keyof GraphFlags | 'deploymentsHeads' | 'deploymentsTls',
+  key:
+    | keyof GraphFlags
+    | 'deploymentsHeads'
+    | 'deploymentsTls'
+    | 'deploymentsTimeoutSend'
+    | 'deploymentsRetries',
   help: string,
 ][] = [
   [
@@ -29,6 +34,8 @@ const GRAPH_FLAGS: [
   ['deployments-no-reduce', 'deploymentsNoReduce', 'nodes that get every part unreduced: ["j"]'],
   ['deployments-heads', 'deploymentsHeads', 'nodes whose address is the head of a sharded Executor: ["s"]'],
   ['deployments-tls', 'deploymentsTls', 'nodes reached over TLS (the system CAs): ["remote"]'],
+  ['deployments-timeout-send', 'deploymentsTimeoutSend', 'a node\'s own --timeout-send, ms: {"a": 500}'],
+  ['deployments-retries', 'deploymentsRetries', 'a node\'s own --retries: {"a": 2}'],
 ];
 
 function jsonFlag(flag: string) {
@@ -93,6 +100,10 @@ export function registerGatewayCommand(program: Command): void {
       addresses: graph.addresses,
       heads: (opts.deploymentsHeads as string[] | undefined) ?? [],
       tls: (opts.deploymentsTls as string[] | undefined) ?? [],
+      calls: callsFromFlags(
+        opts.deploymentsTimeoutSend as Record<string, number> | undefined,
+        opts.deploymentsRetries as Record<string, number> | undefined,
+      ),
       ...gatewayProcessOptions(spec),
       uses: uses ? { spec: uses } : undefined,
     });

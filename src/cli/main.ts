@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { serveExecutor, serveFromParent, serveHead } from './serve.js';
-import type { Polling } from '../runtime/head.js';
 import { ping } from './ping.js';
 import { addressList } from './addresses.js';
 import { registerExport } from './export.js';
@@ -9,11 +8,13 @@ import { registerNew } from './new.js';
 import { registerGatewayCommand } from './gateway-command.js';
 import { explain } from '../core/known-errors.js';
 import { VERSION } from '../core/version.js';
-import { parseBatchingConfig } from '../executor/dynamic-batching.js';
 import { LOG_LEVEL_ENV, LOG_LEVELS, parseLogLevel } from '../core/logger.js';
-import { gatewaySchema } from '../config/schemas.js';
-import { validateGatewaySpec } from '../config/load.js';
+import { executorServeSchema, flowOptionsSchema, gatewaySchema, headSchema } from '../config/schemas.js';
+import { loadFlowSpec, validateComponent, validateGatewaySpec } from '../config/load.js';
+import { executorServeConfig, headServeConfig } from '../orchestrate/process-config.js';
 import { Flow } from '../orchestrate/flow.js';
+import { Deployment } from '../orchestrate/deployment.js';
+import { deploymentSchema, isDeploymentYaml, loadDeploymentSpec } from '../config/deployment.js';
 import { optionsFromFlags, optionsFromSchema } from './schema-flags.js';
 
 const program = new Command();
@@ -35,123 +36,40 @@ program
     process.env[LOG_LEVEL_ENV] = level;
   });
 
-program
+const executorCommand = program
   .command('executor')
   .description('Serve one Executor over gRPC.')
-  .option('--uses <uses>', 'module (exec.ts or exec.ts:ClassName) or Executor YAML file')
-  .option('--name <name>', 'the Executor name', 'executor')
-  .option('--host <host>', 'host to bind', '0.0.0.0')
-  .option('--port <port>', 'port to bind (0 = any free port)', (v) => Number(v), 0)
-  .option('--uses-with <json>', 'constructor arguments as JSON', '{}')
-  .option(
-    '--uses-dynamic-batching <json>',
-    'dynamic batching per endpoint as JSON, e.g. \'{"/embed":{"preferredBatchSize":32,"timeout":10}}\'',
-  )
-  .option('--monitoring', 'serve Prometheus metrics on --port-monitoring')
-  .option('--port-monitoring <port>', 'port of the metrics (0 = any free port)', (v) => Number(v))
-  .option('--tracing', 'export OpenTelemetry spans over OTLP/HTTP')
-  .option('--traces-exporter-host <host>', 'host of the OTLP/HTTP receiver (default 127.0.0.1)')
-  .option('--traces-exporter-port <port>', 'port of the OTLP/HTTP receiver (default 4318)', (v) => Number(v))
-  .option('--ssl-certfile <pem>', 'serve TLS with this certificate (for a Gateway with tls on this Executor)')
-  .option('--ssl-keyfile <pem>', 'the private key of --ssl-certfile')
-  .addOption(new Option('--ipc', 'receive the configuration from a parent Flow').hideHelp())
-  .action(
-    async (opts: {
-      sslCertfile?: string;
-      sslKeyfile?: string;
-      uses?: string;
-      name: string;
-      host: string;
-      port: number;
-      usesWith: string;
-      usesDynamicBatching?: string;
-      monitoring?: boolean;
-      portMonitoring?: number;
-      tracing?: boolean;
-      tracesExporterHost?: string;
-      tracesExporterPort?: number;
-      ipc?: boolean;
-    }) => {
-      if (opts.ipc) return serveFromParent('executor');
-      if (!opts.uses)
-        program.error('flowgate executor: --uses is required (a module or an Executor YAML file)');
-      const worker = await serveExecutor({
-        name: opts.name,
-        uses: { spec: opts.uses },
-        usesWith: JSON.parse(opts.usesWith) as Record<string, unknown>,
-        dynamicBatching: parseBatchingConfig(opts.usesDynamicBatching, '--uses-dynamic-batching'),
-        metas: {},
-        runtimeArgs: {},
-        host: opts.host,
-        port: opts.port,
-        ssl:
-          opts.sslCertfile || opts.sslKeyfile
-            ? { certfile: opts.sslCertfile ?? '', keyfile: opts.sslKeyfile ?? '' }
-            : undefined,
-        observability: {
-          monitoring: opts.monitoring,
-          portMonitoring: opts.portMonitoring,
-          tracing: opts.tracing,
-          tracesExporterHost: opts.tracesExporterHost,
-          tracesExporterPort: opts.tracesExporterPort,
-        },
-      });
-      process.stderr.write(`Executor ${opts.name} serving gRPC on ${opts.host}:${worker.port}\n`);
-    },
+  .addOption(new Option('--ipc', 'receive the configuration from a parent Flow').hideHelp());
+for (const o of optionsFromSchema(executorServeSchema)) executorCommand.addOption(o);
+executorCommand.action(async (opts: Record<string, unknown>) => {
+  if (opts.ipc) return serveFromParent('executor');
+  const spec = validateComponent(
+    executorServeSchema,
+    optionsFromFlags(executorServeSchema, opts),
+    { locate: () => 'command line' },
+    [],
+    'the Executor',
   );
+  if (!spec.uses) program.error('flowgate executor: --uses is required (a module or an Executor YAML file)');
+  const config = executorServeConfig(spec);
+  const worker = await serveExecutor(config);
+  process.stderr.write(`Executor ${config.name} serving gRPC on ${config.host}:${worker.port}\n`);
+});
 
-program
+const headCommand = program
   .command('head')
   .description('Serve the head of a sharded Executor: it spreads each request over the shards.')
-  .option('--name <name>', 'the sharded Executor name', 'executor')
-  .option('--host <host>', 'host to bind', '0.0.0.0')
-  .option('--port <port>', 'port to bind (0 = any free port)', (v) => Number(v), 0)
-  .option(
-    '--shards <json>',
-    'replica addresses of each shard as JSON, e.g. \'[["h1:5001"],["h2:5002","h3:5002"]]\'',
-    '[]',
-  )
-  .option('--polling <polling>', 'ANY, ALL, or JSON per endpoint: \'{"/search":"ALL","*":"ANY"}\'', 'ANY')
-  .option('--uses-before <addresses>', 'comma-separated replica addresses of the uses-before Executor')
-  .option('--uses-after <addresses>', 'comma-separated replica addresses of the uses-after Executor')
-  .option('--no-reduce', "concatenate the shards' documents instead of reducing them by id")
-  .option('--timeout-send <ms>', 'deadline of each call to a shard, ms', (v) => Number(v))
-  .option('--retries <n>', 'repeat failed calls (see the docs)', (v) => Number(v))
-  .addOption(new Option('--ipc', 'receive the configuration from a parent Flow').hideHelp())
-  .action(
-    async (opts: {
-      name: string;
-      host: string;
-      port: number;
-      shards: string;
-      polling: string;
-      usesBefore?: string;
-      usesAfter?: string;
-      reduce: boolean;
-      timeoutSend?: number;
-      retries?: number;
-      ipc?: boolean;
-    }) => {
-      if (opts.ipc) return serveFromParent('head');
-      const list = (v?: string) => (v ? v.split(',').filter(Boolean) : undefined);
-      const polling = (
-        opts.polling.trim().startsWith('{') ? JSON.parse(opts.polling) : opts.polling.toUpperCase()
-      ) as Polling;
-      const head = await serveHead({
-        name: opts.name,
-        host: opts.host,
-        port: opts.port,
-        shards: JSON.parse(opts.shards) as string[][],
-        polling,
-        usesBefore: list(opts.usesBefore),
-        usesAfter: list(opts.usesAfter),
-        noReduce: !opts.reduce,
-        timeoutSendMs: opts.timeoutSend,
-        retries: opts.retries,
-      });
-      process.stderr.write(`head of ${opts.name} serving gRPC on ${opts.host}:${head.port}\n`);
-    },
-  );
+  .addOption(new Option('--ipc', 'receive the configuration from a parent Flow').hideHelp());
+for (const o of optionsFromSchema(headSchema)) headCommand.addOption(o);
+headCommand.action(async (opts: Record<string, unknown>) => {
+  if (opts.ipc) return serveFromParent('head');
+  const flags = optionsFromFlags(headSchema, opts);
+  if (typeof flags.polling === 'string') flags.polling = flags.polling.toUpperCase();
+  const spec = validateComponent(headSchema, flags, { locate: () => 'command line' }, [], 'the head');
+  const config = headServeConfig(spec);
+  const head = await serveHead(config);
+  process.stderr.write(`head of ${config.name} serving gRPC on ${config.host}:${head.port}\n`);
+});
 
 registerGatewayCommand(program);
 
@@ -164,8 +82,11 @@ const flowCommand = program
     '\nGateway options given here override the gateway: section of the YAML file.\n\nExample:\n  flowgate flow --uses flow.yml --protocol grpc,http --port 12345,12346',
   );
 for (const o of optionsFromSchema(gatewaySchema, ['uses', 'usesWith', 'modules'])) flowCommand.addOption(o);
+for (const o of optionsFromSchema(flowOptionsSchema)) flowCommand.addOption(o);
 flowCommand.action(async (opts: Record<string, unknown> & { uses: string }) => {
-  const flow = await Flow.load(opts.uses);
+  const spec = await loadFlowSpec(opts.uses);
+  const flowFlags = optionsFromFlags(flowOptionsSchema, opts);
+  const flow = Flow.fromSpec({ ...spec, with: { ...spec.with, ...flowFlags } });
   // `--uses` is the Flow YAML here, not a custom Gateway (which the gateway: section names)
   const { uses: _flowYaml, ...flags } = optionsFromFlags(gatewaySchema, opts);
   flow.configGateway(validateGatewaySpec(flags, 'command line'));
@@ -173,6 +94,39 @@ flowCommand.action(async (opts: Record<string, unknown> & { uses: string }) => {
   const where = addressList(flow.protocols, '127.0.0.1', flow.ports, flow.tls);
   process.stderr.write(`Flow ${opts.uses} is ready on ${where}\n`);
   await flow.block();
+});
+
+const deploymentCommand = program
+  .command('deployment')
+  .description('Serve one Executor (replicas, shards) behind a Gateway, until SIGINT or SIGTERM.')
+  .addHelpText(
+    'after',
+    '\n--uses is a Deployment YAML (jtype: Deployment) or the Executor itself; flags override the YAML.\n\nExamples:\n  flowgate deployment --uses dep.yml\n  flowgate deployment --uses upper.ts:Upper --port 12345 --protocol http --replicas 2',
+  );
+for (const o of optionsFromSchema(deploymentSchema)) deploymentCommand.addOption(o);
+deploymentCommand.action(async (opts: Record<string, unknown>) => {
+  const flags = optionsFromFlags(deploymentSchema, opts);
+  const uses = typeof flags.uses === 'string' ? flags.uses : undefined;
+  let base: Record<string, unknown> = {};
+  if (uses && /\.ya?ml$/i.test(uses) && (await isDeploymentYaml(uses))) {
+    base = await loadDeploymentSpec(uses);
+    delete flags.uses;
+  }
+  const spec = validateComponent(
+    deploymentSchema,
+    { ...base, ...flags },
+    { locate: () => 'command line' },
+    [],
+    'the Deployment',
+  );
+  if (!spec.uses)
+    program.error(
+      'flowgate deployment: --uses is required (a Deployment YAML, a module or an Executor YAML)',
+    );
+  const dep = await new Deployment(spec).start();
+  const where = dep.protocols.map((p, i) => `${p}://127.0.0.1:${dep.ports[i]}`).join(', ');
+  process.stderr.write(`Deployment ${uses} is ready on ${where}\n`);
+  await dep.block();
 });
 
 program

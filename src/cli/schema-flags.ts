@@ -10,10 +10,15 @@ function kindOf(t: z.ZodType): { kind: string; values?: string[] } {
     return kindOf(def.innerType as z.ZodType);
   if (type === 'enum') return { kind: 'enum', values: Object.values(def.entries as Record<string, string>) };
   if (type === 'union') {
+    const options = (def.options as z.ZodType[]).map(kindOf);
+    const first = options[0]!;
+    // a value or a map (polling: 'ANY' or { '/search': 'ALL' }) -> the value, or JSON
+    if (first.kind !== 'record' && options.some((o) => o.kind === 'record'))
+      return { kind: 'valueOrJson', values: first.values };
     // oneOrMany(x): a value or a list of values -> a comma-separated list on the command line
-    const first = kindOf((def.options as z.ZodType[])[0]!);
     return { kind: first.kind === 'record' ? 'record' : `list:${first.kind}`, values: first.values };
   }
+  if (type === 'array') return { kind: 'json' }; // a nested list: JSON
   return { kind: type };
 }
 
@@ -41,6 +46,14 @@ export function optionsFromFlags(
     } else if (opts[key] !== undefined) out[key] = opts[key];
   }
   return out;
+}
+
+function parseJson(flag: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new Error(`--${flag} expects JSON, got '${raw}'`);
+  }
 }
 
 function parseScalar(kind: string, flag: string, raw: string): unknown {
@@ -71,14 +84,12 @@ export function optionsFromSchema(schema: z.ZodObject, skip: string[] = []): Opt
     const description = descriptionOf(t);
     let o: Option;
     if (kind === 'boolean') o = new Option(`--${flag}`, description);
-    else if (kind === 'record') {
-      o = new Option(`--${flag} <json>`, description).argParser((raw) => {
-        try {
-          return JSON.parse(raw) as unknown;
-        } catch {
-          throw new Error(`--${flag} expects JSON, got '${raw}'`);
-        }
-      });
+    else if (kind === 'valueOrJson') {
+      o = new Option(`--${flag} <${values ? values.join('|') : 'value'}|json>`, description).argParser(
+        (raw) => (/^\s*[[{]/.test(raw) ? parseJson(flag, raw) : raw),
+      );
+    } else if (kind === 'record' || kind === 'json') {
+      o = new Option(`--${flag} <json>`, description).argParser((raw) => parseJson(flag, raw));
     } else if (kind.startsWith('list:')) {
       const item = kind.slice(5);
       o = new Option(

@@ -5,14 +5,20 @@ import { Code, FlowgateError } from '../core/errors.js';
 import type { Headers } from '../core/headers.js';
 import type { DataRequest } from '../proto/request.js';
 import type { StreamDocRequest } from '../transport/grpc/stream-doc.js';
+import type { DeploymentCallOptions } from './graph-description.js';
 import { headersToMetadata } from '../transport/grpc/headers.js';
 import { ReplicaSet, type ReplicaHealth, type ReplicaSetOptions } from '../runtime/replica-set.js';
 
+export type { DeploymentCallOptions };
+
 /**
  * Options of {@link ConnectionPool}: `timeoutSendMs` (per-call deadline) and `retries` apply to
- * every deployment; see {@link ReplicaSetOptions} for exactly which failures are repeated.
+ * every deployment unless `calls` overrides them for one; see {@link ReplicaSetOptions} for exactly
+ * which failures are repeated.
  */
 export interface ConnectionPoolOptions extends ReplicaSetOptions {
+  /** Deployment name -> its own `timeoutSendMs` / `retries` (the pool-wide ones are the default). */
+  calls?: Record<string, DeploymentCallOptions>;
   /**
    * Deployments reached through a head (sharded ones): each request is its own unary call there, so
    * that the head's network errors come back as gRPC statuses.
@@ -62,10 +68,13 @@ export class ConnectionPool {
     const heads = new Set(options.heads ?? []);
     const tls = new Set(options.tls ?? []);
     for (const [name, list] of Object.entries(addresses)) {
+      const own = options.calls?.[name];
       this.deployments.set(
         name,
         new ReplicaSet(name, list, {
           ...options,
+          ...(own?.timeoutSendMs === undefined ? {} : { timeoutSendMs: own.timeoutSendMs }),
+          ...(own?.retries === undefined ? {} : { retries: own.retries }),
           unary: heads.has(name),
           ...(tls.has(name) ? { credentials: executorTlsCredentials() } : {}),
         }),

@@ -26,6 +26,39 @@ export interface GraphFlags {
   deploymentsNoReduce?: string[];
 }
 
+/** Per-Executor call options, as `calls` of `ConnectionPoolOptions`. */
+export type DeploymentCallOptions = { timeoutSendMs?: number; retries?: number };
+
+/**
+ * Each Executor's own `timeoutSend` / `retries` as `flowgate gateway` flags:
+ * `--deployments-timeout-send '{"a":500}' --deployments-retries '{"a":2}'`.
+ */
+export function callFlags(calls: Record<string, DeploymentCallOptions> | undefined): string[] {
+  const pick = (k: keyof DeploymentCallOptions) =>
+    Object.fromEntries(
+      Object.entries(calls ?? {})
+        .filter(([, c]) => c[k] !== undefined)
+        .map(([n, c]) => [n, c[k]]),
+    );
+  const out: string[] = [];
+  const timeouts = pick('timeoutSendMs');
+  const retries = pick('retries');
+  if (Object.keys(timeouts).length > 0) out.push('--deployments-timeout-send', JSON.stringify(timeouts));
+  if (Object.keys(retries).length > 0) out.push('--deployments-retries', JSON.stringify(retries));
+  return out;
+}
+
+/** The inverse of {@link callFlags}. */
+export function callsFromFlags(
+  timeouts: Record<string, number> | undefined,
+  retries: Record<string, number> | undefined,
+): Record<string, DeploymentCallOptions> {
+  const out: Record<string, DeploymentCallOptions> = {};
+  for (const [n, v] of Object.entries(timeouts ?? {})) out[n] = { ...out[n], timeoutSendMs: v };
+  for (const [n, v] of Object.entries(retries ?? {})) out[n] = { ...out[n], retries: v };
+  return out;
+}
+
 /** The Gateway's graph: nodes, the output node, and each deployment's addresses. */
 export interface GatewayGraph {
   nodes: TopologyNode[];

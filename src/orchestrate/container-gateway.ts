@@ -5,6 +5,7 @@ import { Code, FlowgateError } from '../core/errors.js';
 import type { Protocol } from '../gateway/gateway.js';
 import { graphDescriptionOf } from '../gateway/graph-description.js';
 import type { TopologyNode } from '../gateway/topology.js';
+import { callFlags, type DeploymentCallOptions } from '../gateway/graph-description.js';
 import type { RunningChild } from './child-process.js';
 
 /**
@@ -61,6 +62,8 @@ export interface ContainerGatewaySpec {
   heads: string[];
   /** Deployments reached over TLS. */
   tls?: string[];
+  /** Each Executor's own timeoutSend / retries (`--deployments-timeout-send`, `--deployments-retries`). */
+  calls?: Record<string, DeploymentCallOptions>;
   usesWith?: Record<string, unknown>;
   /** Other Gateway flags, e.g. `{ timeoutSend: 1000 }` -> `--timeout-send 1000`. */
   flags?: Record<string, unknown>;
@@ -90,6 +93,7 @@ export function containerRunArgs(spec: ContainerGatewaySpec, name: string, env =
   if (noReduce.length > 0) flags.push('--deployments-no-reduce', JSON.stringify(noReduce));
   if (spec.heads.length > 0) flags.push('--deployments-heads', JSON.stringify(spec.heads));
   if (spec.tls?.length) flags.push('--deployments-tls', JSON.stringify(spec.tls));
+  flags.push(...callFlags(spec.calls));
   if (spec.usesWith) flags.push('--uses-with', JSON.stringify(spec.usesWith));
   for (const [k, v] of Object.entries(spec.flags ?? {})) {
     if (v === undefined || v === false) continue;

@@ -1,7 +1,9 @@
+import type { z } from 'zod';
+import type { executorServeSchema, headSchema } from '../config/schemas.js';
 import type { DynamicBatchingConfig } from '../executor/dynamic-batching.js';
 import type { GatewayConfig } from '../serve/gateway-runtime.js';
 import type { HeadRuntimeOptions } from '../runtime/head.js';
-import type { ObservabilityOptions } from '../runtime/observability.js';
+import { observabilitySettings, type ObservabilityOptions } from '../runtime/observability.js';
 import type { GatewayUsesRef } from './custom-gateway.js';
 
 /** What a Flow sends an Executor process over IPC. */
@@ -32,3 +34,42 @@ export type GatewayProcessConfig = Omit<GatewayConfig, 'uses' | 'credentials'> &
 
 /** What a Flow sends the head of a sharded deployment over IPC (a JSON-safe HeadRuntimeOptions). */
 export type HeadProcessConfig = Omit<HeadRuntimeOptions, 'logger'>;
+
+/** The config of `flowgate executor` (an Executor served on its own) from its validated options. */
+export function executorServeConfig(o: z.infer<typeof executorServeSchema>): ExecutorProcessConfig {
+  const name = o.name ?? 'executor';
+  return {
+    name,
+    uses: { spec: o.uses ?? '' },
+    usesWith: o.usesWith ?? {},
+    dynamicBatching: o.usesDynamicBatching,
+    metas: o.metas ?? {},
+    runtimeArgs: {},
+    host: o.host ?? '0.0.0.0',
+    port: o.port ?? 0,
+    ssl:
+      o.sslCertfile || o.sslKeyfile
+        ? { certfile: o.sslCertfile ?? '', keyfile: o.sslKeyfile ?? '' }
+        : undefined,
+    observability: observabilitySettings(o) && { ...observabilitySettings(o), runtimeName: name },
+  };
+}
+
+/** The config of `flowgate head` from its validated options. */
+export function headServeConfig(o: z.infer<typeof headSchema>): HeadProcessConfig {
+  const name = o.name ?? 'executor';
+  const list = (v: string | string[] | undefined) => (v === undefined ? undefined : [v].flat());
+  return {
+    name,
+    host: o.host ?? '0.0.0.0',
+    port: o.port ?? 0,
+    shards: o.shards ?? [],
+    polling: o.polling,
+    usesBefore: list(o.usesBefore),
+    usesAfter: list(o.usesAfter),
+    noReduce: o.noReduce,
+    timeoutSendMs: o.timeoutSend,
+    retries: o.retries,
+    observability: observabilitySettings(o) && { ...observabilitySettings(o), runtimeName: `${name}/head` },
+  };
+}

@@ -7,7 +7,7 @@ import { Observability, type ObservabilityOptions } from '../runtime/observabili
 import { TRACE_CONTEXT_KEYS } from '../runtime/trace-context.js';
 import type { Compression } from '../transport/grpc/link.js';
 import { loadBuiltinGateway, loadGraphqlRoutes } from './builtin-gateways.js';
-import { ConnectionPool } from '../gateway/connection-pool.js';
+import { ConnectionPool, type DeploymentCallOptions } from '../gateway/connection-pool.js';
 import { executorStreamers } from '../gateway/executor-streamer.js';
 import { StreamWalker } from '../gateway/stream-walker.js';
 import { FlowStats } from '../gateway/flow-stats.js';
@@ -49,6 +49,11 @@ export interface GatewayConfig {
    * repeats up to N calls that may have run (see `ReplicaSetOptions.retries`).
    */
   retries?: number;
+  /**
+   * Deployment name -> its own `timeoutSendMs` / `retries` (an Executor's `timeoutSend` and
+   * `retries` in a Flow); `timeoutSendMs` and `retries` above are the default.
+   */
+  calls?: Record<string, DeploymentCallOptions>;
   /** Requests in flight per client stream at most (default 1000; 0 = unlimited). */
   prefetch?: number;
   compression?: Compression;
@@ -154,6 +159,7 @@ export class GatewayRuntime {
       metrics: obs?.metrics,
       timeoutSendMs: c.timeoutSendMs,
       retries: c.retries,
+      calls: c.calls,
       compression: c.compression,
       heads: c.heads,
       tls: c.tls,
