@@ -60,8 +60,8 @@ export async function* mapInFlight<T, R>(
   const limit = options.limit === undefined ? DEFAULT_PREFETCH : options.limit > 0 ? options.limit : Infinity;
   const it =
     Symbol.asyncIterator in source
-      ? (source as AsyncIterable<T>)[Symbol.asyncIterator]()
-      : toAsync((source as Iterable<T>)[Symbol.iterator]());
+      ? (source)[Symbol.asyncIterator]()
+      : toAsync((source)[Symbol.iterator]());
   const abort = new AbortController();
   // Every call in flight may listen to it: up to `limit` listeners, not a leak.
   setMaxListeners(0, abort.signal);
@@ -96,7 +96,7 @@ export async function* mapInFlight<T, R>(
     try {
       p = fn(item, idx, abort.signal);
     } catch (err) {
-      p = Promise.reject(err as Error);
+      p = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     p.then(
       (v) => {
@@ -174,7 +174,7 @@ function toAsync<T>(it: Iterator<T>): AsyncIterator<T> {
       try {
         return Promise.resolve(it.next());
       } catch (err) {
-        return Promise.reject(err as Error);
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     },
     return: () => Promise.resolve(it.return?.() ?? { value: undefined, done: true as const }),
