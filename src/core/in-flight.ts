@@ -59,9 +59,7 @@ export async function* mapInFlight<T, R>(
 ): AsyncGenerator<R> {
   const limit = options.limit === undefined ? DEFAULT_PREFETCH : options.limit > 0 ? options.limit : Infinity;
   const it =
-    Symbol.asyncIterator in source
-      ? (source)[Symbol.asyncIterator]()
-      : toAsync((source)[Symbol.iterator]());
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : toAsync(source[Symbol.iterator]());
   const abort = new AbortController();
   // Every call in flight may listen to it: up to `limit` listeners, not a leak.
   setMaxListeners(0, abort.signal);

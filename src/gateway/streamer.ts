@@ -5,7 +5,7 @@ import type { ExecutorError } from '../core/errors.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DocumentArray } from '../document/index.js';
 import { buildRequests, decodeDocs } from '../document/index.js';
-import type { DataRequest} from '../proto/request.js';
+import type { DataRequest } from '../proto/request.js';
 import { executorErrorOf } from '../proto/request.js';
 import type { RuntimeMetrics } from '../runtime/monitoring.js';
 import type { ConnectionPool } from './connection-pool.js';
