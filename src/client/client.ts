@@ -22,6 +22,11 @@ export type ClientProtocol = 'grpc' | 'http' | 'websocket';
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
+  /**
+   * A transport to use instead of the protocol's, e.g. `inMemoryTransport(streamer)` to reach a
+   * Gateway's streamer in-process (tests without sockets). `host`/`port` are then only reported.
+   */
+  transport?: ClientTransport;
   /** Host name or address, optionally with a scheme: `grpc://h:p`, `grpcs://h:p`, `http://`, `ws://`... */
   host?: string;
   port?: number;
@@ -230,6 +235,7 @@ export class Client {
   }
 
   private get t(): ClientTransport {
+    this.transport ??= this.options.transport;
     if (!this.transport) {
       const f = transports[this.protocol];
       if (!f) throw new FlowgateError(Code.Unimplemented, `the ${this.protocol} client is not available`);
@@ -261,9 +267,9 @@ export class Client {
     inputs?: PostInputs,
     options: PostOptions & { returnResponses?: boolean } = {},
   ): Promise<DocumentArray | Response[]> {
-    const size = docsPerRequest(options.requestSize);
+    docsPerRequest(options.requestSize); // an invalid requestSize rejects before anything is sent
     const bar = progressFor(on, inputs, options.showProgress);
-    const requests = toRequests(on, inputs, { ...options, requestSize: size }, (n) => bar?.sent(n));
+    const requests = toRequests(on, inputs, options, (n) => bar?.sent(n));
     const docs = new DocumentArray();
     const responses: Response[] = [];
     let firstError: ExecutorError | undefined;
@@ -354,7 +360,7 @@ function progressFor(
 function toRequests(
   on: string,
   inputs: PostInputs | undefined,
-  options: PostOptions & { requestSize: number },
+  options: PostOptions,
   onBatch?: (docs: number) => void,
 ): AsyncGenerator<DataRequest> {
   const source: AsyncIterable<Document | DocumentInit> | Iterable<Document | DocumentInit> =

@@ -28,7 +28,8 @@ export const DEFAULT_REQUEST_SIZE = 100;
  */
 export function docsPerRequest(requestSize: number | undefined): number {
   const n = requestSize ?? DEFAULT_REQUEST_SIZE;
-  if (!Number.isInteger(n)) throw new FlowgateError(Code.InvalidArgument, 'requestSize must be an integer');
+  if (!Number.isInteger(n) && n !== Infinity)
+    throw new FlowgateError(Code.InvalidArgument, 'requestSize must be an integer');
   return n > 0 ? n : Infinity;
 }
 
