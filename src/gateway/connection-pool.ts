@@ -85,21 +85,38 @@ export class ConnectionPool {
   /** Sends a request to one replica of a deployment. */
   send(name: string, request: DataRequest, options: PoolSendOptions = {}): Promise<DataRequest> {
     if (!this.onCall) return this.get(name).send(request, sendOptions(options));
-    return this.observe(name, performance.now(), this.get(name).send(request, sendOptions(options)));
+    const start = performance.now();
+    const send = this.get(name).send(request, sendOptions(options));
+    return this.observe(name, start, send, request.isError);
   }
 
   /** Sends the parts of one request (a join without reduce) to one replica, as `process_data`. */
   sendParts(name: string, parts: DataRequest[], options: PoolSendOptions = {}): Promise<DataRequest> {
     if (!this.onCall) return this.get(name).sendParts(parts, sendOptions(options));
-    return this.observe(name, performance.now(), this.get(name).sendParts(parts, sendOptions(options)));
+    const start = performance.now();
+    const send = this.get(name).sendParts(parts, sendOptions(options));
+    return this.observe(
+      name,
+      start,
+      send,
+      parts.some((p) => p.isError),
+    );
   }
 
-  /** Reports the call to `onCall` as it settles. */
-  private observe(name: string, start: number, call: Promise<DataRequest>): Promise<DataRequest> {
+  /**
+   * Reports the call to `onCall` as it settles: failed when it rejects (the network, a deadline)
+   * or when the Executor raised (the response carries an ERROR status the request did not have).
+   */
+  private observe(
+    name: string,
+    start: number,
+    call: Promise<DataRequest>,
+    failedBefore: boolean,
+  ): Promise<DataRequest> {
     const onCall = this.onCall!;
     return call.then(
       (response) => {
-        onCall(name, performance.now() - start, true);
+        onCall(name, performance.now() - start, failedBefore || !response.isError);
         return response;
       },
       (err: unknown) => {

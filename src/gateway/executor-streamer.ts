@@ -1,3 +1,4 @@
+import { Code, FlowgateError } from '../core/errors.js';
 import { inFlightLimit, mapInFlight } from '../core/in-flight.js';
 import { DocumentArray, buildRequestsSync, decodeDocs, type Document } from '../document/index.js';
 import { executorErrorOf, type DataRequest } from '../proto/request.js';
@@ -51,7 +52,26 @@ export class ExecutorStreamer {
   }
 }
 
-/** `executor['name']` for every deployment of the Flow. */
+/** Keys that code asks of any object (awaiting it, serialising it): never an Executor's name. */
+const NOT_NAMES = new Set(['then', 'toJSON', 'inspect', 'asymmetricMatch', '$$typeof', 'nodeType']);
+
+/**
+ * `executor['name']` for every deployment of the Flow. An unknown name throws an error that lists
+ * the Executors, instead of `undefined` (and a `TypeError` on `.post` later).
+ */
 export function executorStreamers(pool: ConnectionPool): Record<string, ExecutorStreamer> {
-  return Object.fromEntries(pool.names.map((n) => [n, new ExecutorStreamer(n, pool)]));
+  const streamers: Record<string, ExecutorStreamer> = Object.fromEntries(
+    pool.names.map((n) => [n, new ExecutorStreamer(n, pool)]),
+  );
+  return new Proxy(streamers, {
+    get(target, key, receiver) {
+      if (typeof key === 'symbol' || key in target || NOT_NAMES.has(key))
+        return Reflect.get(target, key, receiver) as unknown;
+      const known = Object.keys(target);
+      throw new FlowgateError(
+        Code.NotFound,
+        `no Executor named '${key}' in this Flow: executor[...] takes one of ${known.length > 0 ? known.map((n) => `'${n}'`).join(', ') : '(none: the Flow has no Executors)'}`,
+      );
+    },
+  });
 }
