@@ -1,8 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Code, FlowgateError, type ExecutorError } from '../core/errors.js';
-import { Document, DocumentArray, batchDocs, encodeDocs, type DocumentInit } from '../document/index.js';
+import {
+  Document,
+  DocumentArray,
+  buildRequests,
+  docsPerRequest,
+  type DocumentInit,
+} from '../document/index.js';
 import { executorErrorOf } from '../proto/request.js';
-import { DataRequest, StatusCode } from '../proto/request.js';
+import { StatusCode, type DataRequest } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
 import { GrpcTransport } from '../transport/grpc/client.js';
 import { HttpTransport } from '../transport/http/client.js';
@@ -17,6 +23,11 @@ export type ClientProtocol = 'grpc' | 'http' | 'websocket';
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
+  /**
+   * A transport to use instead of the protocol's, e.g. `inMemoryTransport(streamer)` to reach a
+   * Gateway's streamer in-process (tests without sockets). `host`/`port` are then only reported.
+   */
+  transport?: ClientTransport;
   /** Host name or address, optionally with a scheme: `grpc://h:p`, `grpcs://h:p`, `http://`, `ws://`... */
   host?: string;
   port?: number;
@@ -59,11 +70,17 @@ export type PostInputs =
 /** Options of {@link Client.post}. */
 export interface PostOptions {
   parameters?: JsonObject;
-  /** Documents per request; default 100. */
+  /**
+   * Documents per request; default 100 (`DEFAULT_REQUEST_SIZE`); `0` or less sends all inputs in
+   * one request; a non-integer rejects with INVALID_ARGUMENT.
+   */
   requestSize?: number;
   targetExecutor?: string;
   resultsInOrder?: boolean;
-  /** Requests in flight at most (sent to the Gateway as `__prefetch__`). */
+  /**
+   * Requests in flight at most, on every protocol; default 1000 (`DEFAULT_PREFETCH`, the
+   * original's `prefetch`); `0` means unlimited. gRPC also sends it to the Gateway as `__prefetch__`.
+   */
   prefetch?: number;
   onDone?: (response: Response) => void | Promise<void>;
   onError?: (response: Response) => void | Promise<void>;
@@ -219,6 +236,7 @@ export class Client {
   }
 
   private get t(): ClientTransport {
+    this.transport ??= this.options.transport;
     if (!this.transport) {
       const f = transports[this.protocol];
       if (!f) throw new FlowgateError(Code.Unimplemented, `the ${this.protocol} client is not available`);
@@ -250,11 +268,9 @@ export class Client {
     inputs?: PostInputs,
     options: PostOptions & { returnResponses?: boolean } = {},
   ): Promise<DocumentArray | Response[]> {
-    const size = options.requestSize ?? 100;
-    if (!Number.isInteger(size))
-      throw new FlowgateError(Code.InvalidArgument, 'requestSize must be an integer');
+    docsPerRequest(options.requestSize); // an invalid requestSize rejects before anything is sent
     const bar = progressFor(on, inputs, options.showProgress);
-    const requests = toRequests(on, inputs, { ...options, requestSize: size }, (n) => bar?.sent(n));
+    const requests = toRequests(on, inputs, options, (n) => bar?.sent(n));
     const docs = new DocumentArray();
     const responses: Response[] = [];
     let firstError: ExecutorError | undefined;
@@ -357,10 +373,10 @@ function progressFor(
   return new ProgressBar({ label: on, total, delayMs: show ? 0 : 1000 });
 }
 
-async function* toRequests(
+function toRequests(
   on: string,
   inputs: PostInputs | undefined,
-  options: PostOptions & { requestSize: number },
+  options: PostOptions,
   onBatch?: (docs: number) => void,
 ): AsyncGenerator<DataRequest> {
   const source: AsyncIterable<Document | DocumentInit> | Iterable<Document | DocumentInit> =
@@ -369,13 +385,6 @@ async function* toRequests(
       : inputs instanceof Document || (!isIterable(inputs) && !isAsyncIterable(inputs))
         ? [inputs]
         : (inputs as AsyncIterable<Document | DocumentInit> | Iterable<Document | DocumentInit>);
-  for await (const docs of batchDocs(source, options.requestSize <= 0 ? Infinity : options.requestSize)) {
-    onBatch?.(docs.length);
-    yield DataRequest.create({
-      endpoint: on,
-      targetExecutor: options.targetExecutor,
-      parameters: options.parameters,
-      docsBytes: encodeDocs(docs),
-    });
-  }
+  const { targetExecutor, parameters } = options;
+  return buildRequests(source, { endpoint: on, targetExecutor, parameters }, options.requestSize, onBatch);
 }

@@ -28,3 +28,5 @@ export {
   ndarrayToProto,
 } from './proto-codec.js';
 export { docsFromJson, docsToJson, documentFromJson, documentToJson } from './json-codec.js';
+export { DEFAULT_REQUEST_SIZE, buildRequests, buildRequestsSync, docsPerRequest } from './requests.js';
+export type { RequestFields } from './requests.js';

@@ -1,9 +1,9 @@
 import { Code, FlowgateError } from '../core/errors.js';
-import { DocumentArray, decodeDocs, encodeDocs, type Document } from '../document/index.js';
-import { DataRequest } from '../proto/request.js';
+import { inFlightLimit, mapInFlight } from '../core/in-flight.js';
+import { DocumentArray, buildRequestsSync, decodeDocs, type Document } from '../document/index.js';
+import { executorErrorOf, type DataRequest } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
 import type { ConnectionPool } from './connection-pool.js';
-import { executorErrorOf } from '../proto/request.js';
 import { itemDocuments, type StreamDocOptions } from './stream-walker.js';
 import { createStreamDocRequest } from '../transport/grpc/stream-doc.js';
 
@@ -12,13 +12,16 @@ export interface ExecutorPostOptions {
   on?: string;
   inputs?: Iterable<Document> | DocumentArray;
   parameters?: JsonObject;
-  /** Documents per request (sent in parallel); default 100. */
+  /** Documents per request (sent in parallel); default 100; `0` or less: all in one request. */
   requestSize?: number;
+  /** Requests in flight at most; default 1000 (`DEFAULT_PREFETCH`); `0` = unlimited. */
+  prefetch?: number;
 }
 
 /**
  * Calls one Executor directly, bypassing the graph (`this.executor['name'].post(...)` in a custom
- * Gateway). Batches are sent in parallel and their documents joined in batch order.
+ * Gateway). Batches are sent in parallel (at most `prefetch` at once) and their documents joined in
+ * batch order; the first Executor error rejects.
  *
  * @example
  * ```ts
@@ -50,25 +53,17 @@ export class ExecutorStreamer {
   }
 
   async post(options: ExecutorPostOptions = {}): Promise<DocumentArray> {
-    const size = options.requestSize && options.requestSize > 0 ? options.requestSize : 100;
-    const all = [...(options.inputs ?? [])];
-    const batches: Document[][] = [];
-    for (let i = 0; i < all.length; i += size) batches.push(all.slice(i, i + size));
-    if (batches.length === 0) batches.push([]);
-    const responses = await Promise.all(
-      batches.map((b) =>
-        this.pool.send(
-          this.name,
-          DataRequest.create({
-            endpoint: options.on ?? '/',
-            parameters: options.parameters,
-            docsBytes: encodeDocs(new DocumentArray(b)),
-          }),
-        ),
-      ),
+    const requests = buildRequestsSync(
+      options.inputs ?? [],
+      { endpoint: options.on ?? '/', parameters: options.parameters },
+      options.requestSize,
     );
     const out = new DocumentArray();
-    for (const r of responses) {
+    const send = (req: DataRequest) => this.pool.send(this.name, req);
+    for await (const r of mapInFlight(requests, send, {
+      limit: inFlightLimit(options.prefetch),
+      ordered: true,
+    })) {
       const err = executorErrorOf(r);
       if (err) throw err;
       out.extend(decodeDocs(r.docsBytes));

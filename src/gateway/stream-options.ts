@@ -7,7 +7,7 @@ export interface StreamDocsOptions {
   execEndpoint?: string;
   parameters?: JsonObject;
   targetExecutor?: string;
-  /** Documents per request; default 100. */
+  /** Documents per request; default 100; `0` or less: all documents in one request. */
   requestSize?: number;
   resultsInOrder?: boolean;
 }

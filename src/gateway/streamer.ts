@@ -1,12 +1,12 @@
-import { setMaxListeners } from 'node:events';
 import { isMainThread } from 'node:worker_threads';
 import type { Headers } from '../core/headers.js';
-import { AsyncQueue } from '../core/async-queue.js';
+import { DEFAULT_PREFETCH, inFlightLimit, mapInFlight } from '../core/in-flight.js';
 import type { ExecutorError } from '../core/errors.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DocumentArray } from '../document/index.js';
-import { batchDocs, decodeDocs, encodeDocs } from '../document/index.js';
-import { DataRequest, executorErrorOf } from '../proto/request.js';
+import { buildRequests, decodeDocs } from '../document/index.js';
+import type { DataRequest } from '../proto/request.js';
+import { executorErrorOf } from '../proto/request.js';
 import type { RuntimeMetrics } from '../runtime/monitoring.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { GraphWalker, WalkOptions } from './graph-walker.js';
@@ -25,7 +25,7 @@ import { serveStreamerToWorkers, WorkerThreadStreamer, type StreamerApi } from '
 export interface RpcStreamOptions {
   /** Yield responses in request order instead of completion order. */
   resultsInOrder?: boolean;
-  /** At most this many requests in flight; 0 = unlimited. Default: the Gateway's prefetch. */
+  /** At most this many requests in flight; 0 = unlimited. Default: the Gateway's prefetch (1000). */
   prefetch?: number;
   /** Headers forwarded to Executors (see `forwardedHeaders`). */
   headers?: Headers;
@@ -53,7 +53,8 @@ export class GatewayStreamer {
   constructor(
     private readonly walker: GraphWalker,
     readonly pool: ConnectionPool,
-    private readonly defaultPrefetch = 1000,
+    /** Requests in flight per stream when the caller gives no `prefetch`; `0` = unlimited. */
+    private readonly defaultPrefetch = DEFAULT_PREFETCH,
     /** With monitoring: the Gateway's request metrics (`jina_receiving_request_seconds`...). */
     private readonly metrics?: RuntimeMetrics,
     /** Walks streaming requests (see `stream-walker.ts`); without it, streams are UNIMPLEMENTED. */
@@ -104,88 +105,20 @@ export class GatewayStreamer {
     requests: AsyncIterable<DataRequest>,
     options: RpcStreamOptions = {},
   ): AsyncIterable<DataRequest> {
-    const prefetch = options.prefetch ?? this.defaultPrefetch;
-    const out = new AsyncQueue<DataRequest>();
-    const abort = new AbortController();
-    // Every request in flight on this stream listens to it: up to `prefetch` listeners, not a leak.
-    setMaxListeners(0, abort.signal);
-    const fail = (err: unknown) => {
-      out.fail(err);
-      abort.abort();
-    };
-    const onCallerAbort = () =>
-      fail(
-        new FlowgateError(
-          Code.Cancelled,
-          'the stream was cancelled: its client went away or its deadline passed',
-        ),
-      );
-    if (options.signal?.aborted) onCallerAbort();
-    else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    let inFlight = 0;
-    let sourceDone = false;
-    let resume: (() => void) | undefined;
-    let seq = 0;
-    let next = 0;
-    const ordered = new Map<number, DataRequest>();
-    const maybeEnd = () => {
-      if (sourceDone && inFlight === 0) {
-        options.signal?.removeEventListener('abort', onCallerAbort);
-        out.end();
-      }
-    };
-    const deliver = (idx: number, res: DataRequest) => {
-      if (!options.resultsInOrder) return out.push(res);
-      ordered.set(idx, res);
-      while (ordered.has(next)) {
-        out.push(ordered.get(next)!);
-        ordered.delete(next++);
-      }
-    };
-    const walk = { headers: options.headers, signal: abort.signal };
-    const pump = async () => {
-      const it = requests[Symbol.asyncIterator]();
-      try {
-        for (;;) {
-          while (prefetch > 0 && inFlight >= prefetch && !abort.signal.aborted) {
-            await unlessAborted(new Promise<void>((r) => (resume = r)), abort.signal);
-          }
-          if (abort.signal.aborted) break;
-          const item = await unlessAborted(it.next(), abort.signal);
-          if (item === undefined || item.done) break;
-          inFlight++;
-          const idx = seq++;
-          this.process(item.value, walk)
-            .then(
-              (res) => deliver(idx, res),
-              (err: unknown) => fail(err),
-            )
-            .finally(() => {
-              inFlight--;
-              const r = resume;
-              resume = undefined;
-              r?.();
-              maybeEnd();
-            });
-        }
-      } catch (err) {
-        fail(err);
-      }
-      if (abort.signal.aborted) void it.return?.()?.catch(() => undefined);
-      sourceDone = true;
-      maybeEnd();
-    };
-    void pump();
-    // A consumer that stops iterating early cancels what is still pending.
-    return {
-      [Symbol.asyncIterator]: () => ({
-        next: () => out.next(),
-        return: () => {
-          abort.abort();
-          return Promise.resolve({ value: undefined, done: true as const });
-        },
-      }),
-    };
+    return mapInFlight(
+      requests,
+      (req, _i, signal) => this.process(req, { headers: options.headers, signal }),
+      {
+        limit: inFlightLimit(options.prefetch, this.defaultPrefetch),
+        ordered: options.resultsInOrder,
+        signal: options.signal,
+        abortError: () =>
+          new FlowgateError(
+            Code.Cancelled,
+            'the stream was cancelled: its client went away or its deadline passed',
+          ),
+      },
+    );
   }
 
   /** Documents through the whole Flow; yields each response's documents. Executor errors throw. */
@@ -246,37 +179,7 @@ let currentStreamer: GatewayStreamer | undefined;
 /** Stops serving `currentStreamer` to worker threads. */
 let stopServingWorkers: (() => void) | undefined;
 
-/**
- * `p`'s value, or undefined as soon as `signal` aborts. Nothing long-lived keeps a reference to
- * `p` or its value afterwards (racing against a promise that lives as long as the stream would keep
- * every request read from it alive).
- */
-function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise<T | undefined>((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
-
-async function* batchRequests(options: StreamDocsOptions): AsyncGenerator<DataRequest> {
-  const size = options.requestSize && options.requestSize > 0 ? options.requestSize : 100;
-  for await (const docs of batchDocs(options.docs, size)) {
-    yield DataRequest.create({
-      endpoint: options.execEndpoint ?? '/',
-      targetExecutor: options.targetExecutor,
-      parameters: options.parameters,
-      docsBytes: encodeDocs(docs),
-    });
-  }
+function batchRequests(options: StreamDocsOptions): AsyncGenerator<DataRequest> {
+  const { execEndpoint: endpoint, targetExecutor, parameters } = options;
+  return buildRequests(options.docs, { endpoint, targetExecutor, parameters }, options.requestSize);
 }

@@ -7,6 +7,7 @@ import { isJsonObject, type JsonValue } from '../../proto/struct.js';
 import type { jina } from '../../proto/wire.js';
 import { dataRequestFromJson, dataRequestToRequestJson, statusFromJson } from '../shared/request-json.js';
 import { lazyRequire } from '../../core/lazy-require.js';
+import { DEFAULT_PREFETCH, inFlightLimit, mapInFlight } from '../../core/in-flight.js';
 import { tlsFailure } from '../shared/tls-errors.js';
 import type { StreamDocRequest } from '../../document/stream-request.js';
 import { httpStreamDoc } from './client-stream.js';
@@ -16,11 +17,12 @@ import type { TransportStreamOptions } from '../shared/client-transport.js';
 const loadUndici = lazyRequire<typeof Undici>(import.meta.url, 'undici');
 import type { ClientTransport, TransportCallOptions } from '../shared/client-transport.js';
 
-/** What the stream loop waits for: the source's next request (or its end), or a response. */
-type Step = { done: true } | { request: DataRequest } | { idx: number; response: DataRequest };
-
-/** Requests in flight at once when the caller gives no `prefetch`. */
-export const DEFAULT_HTTP_CONCURRENCY = 16;
+/**
+ * Requests in flight at once when the caller gives no `prefetch`: the one default of every
+ * protocol, {@link DEFAULT_PREFETCH} (1000).
+ * @deprecated use `DEFAULT_PREFETCH` from `core/in-flight.ts`.
+ */
+export const DEFAULT_HTTP_CONCURRENCY = DEFAULT_PREFETCH;
 
 /** Options of {@link HttpTransport}. */
 export interface HttpTransportOptions {
@@ -58,7 +60,7 @@ function errorOfResponse(status: number, text: string, url: string): FlowgateErr
  * The HTTP transport: every DataRequest is one `POST /post` (the body of
  * `dataRequestToRequestJson`, so the Gateway keeps the request id; `POST /<endpoint>` when the
  * Gateway has no `/post`), several in flight at once
- * (`prefetch`, default 16), answered in completion order unless `resultsInOrder`. Uses Node's global
+ * (`prefetch`, default 1000, `0` = unlimited), answered in completion order unless `resultsInOrder`. Uses Node's global
  * undici's `fetch` with its own `Agent` (keep-alive connections are reused; a private CA is trusted
  * through `connect.ca`). A non-200 answer ends the stream with a
  * FlowgateError: 503 Unavailable and 504 DeadlineExceeded carry the Gateway's description naming
@@ -110,7 +112,6 @@ export class HttpTransport implements ClientTransport {
     requests: AsyncIterable<DataRequest>,
     options: TransportCallOptions,
   ): AsyncIterable<DataRequest> {
-    const limit = options.prefetch && options.prefetch > 0 ? options.prefetch : DEFAULT_HTTP_CONCURRENCY;
     const abort = new AbortController();
     const signals = [abort.signal, this.closing.signal];
     if (options.timeoutMs && options.timeoutMs > 0) signals.push(AbortSignal.timeout(options.timeoutMs));
@@ -121,57 +122,15 @@ export class HttpTransport implements ClientTransport {
       'content-type': 'application/json',
     };
 
-    const source = requests[Symbol.asyncIterator]();
-    let sourceDone = false;
-    /** The source's next request, while it is being produced: raced with the responses. */
-    let pulling: Promise<Step> | undefined;
-    let seq = 0;
-    let next = 0;
-    const inFlight = new Map<number, Promise<Step>>();
-    const ready = new Map<number, DataRequest>();
     try {
-      for (;;) {
-        if (!sourceDone && !pulling && inFlight.size < limit) {
-          pulling = source.next().then((r): Step => (r.done ? { done: true } : { request: r.value }));
-          pulling.catch(() => undefined); // surfaces through the race, unless a response fails first
-        }
-        if (!pulling && inFlight.size === 0) break;
-        const step = await Promise.race(pulling ? [pulling, ...inFlight.values()] : inFlight.values());
-        if ('done' in step) {
-          pulling = undefined;
-          sourceDone = true;
-        } else if ('request' in step) {
-          pulling = undefined;
-          const idx = seq++;
-          const p = this.post(step.request, headers, signal, options.timeoutMs).then((response): Step => ({
-            idx,
-            response,
-          }));
-          // A rejection surfaces through the race; keep Node from reporting it before that.
-          p.catch(() => undefined);
-          inFlight.set(idx, p);
-        } else {
-          inFlight.delete(step.idx);
-          if (!options.resultsInOrder) yield step.response;
-          else {
-            ready.set(step.idx, step.response);
-            while (ready.has(next)) {
-              const r = ready.get(next)!;
-              ready.delete(next++);
-              yield r;
-            }
-          }
-        }
-      }
+      yield* mapInFlight(
+        requests,
+        (req, _i, stop) => this.post(req, headers, AbortSignal.any([signal, stop]), options.timeoutMs),
+        { limit: inFlightLimit(options.prefetch), ordered: options.resultsInOrder },
+      );
     } finally {
       // Stopped early (the consumer broke off, or a request failed): cancel what is still running.
       abort.abort();
-      if (!sourceDone) {
-        const closed = source.return?.();
-        // A source still producing its next item would hold this up: do not wait for it then.
-        if (pulling) void closed?.catch(() => undefined);
-        else await closed;
-      }
     }
   }
 

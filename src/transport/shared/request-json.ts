@@ -1,5 +1,13 @@
 import { Code, FlowgateError } from '../../core/errors.js';
-import { DocumentArray, decodeDocs, docsFromJson, docsToJson, encodeDocs } from '../../document/index.js';
+import {
+  buildRequestsSync,
+  decodeDocs,
+  docsFromJson,
+  docsToJson,
+  DEFAULT_REQUEST_SIZE,
+  encodeDocs,
+  type DocumentArray,
+} from '../../document/index.js';
 import { DataRequest, StatusCode } from '../../proto/request.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../proto/struct.js';
 import type { jina } from '../../proto/wire.js';
@@ -99,23 +107,8 @@ export function parseJsonRequest(body: unknown, options: ParseJsonRequestOptions
  * `request_generator`); an empty body gives one request without documents. Only the first request
  * keeps a client-given request id.
  */
-export function toDataRequests(fields: JsonRequestFields, requestSize = 100): DataRequest[] {
-  const size = requestSize > 0 ? requestSize : Infinity;
-  const out: DataRequest[] = [];
-  const { docs } = fields;
-  for (let i = 0; i === 0 || i < docs.length; i += size) {
-    out.push(
-      DataRequest.create({
-        requestId: i === 0 ? fields.requestId : undefined,
-        endpoint: fields.endpoint,
-        targetExecutor: fields.targetExecutor,
-        parameters: fields.parameters,
-        docsBytes: encodeDocs(new DocumentArray(docs.slice(i, i + size))),
-      }),
-    );
-    if (docs.length === 0) break;
-  }
-  return out;
+export function toDataRequests(fields: JsonRequestFields, requestSize = DEFAULT_REQUEST_SIZE): DataRequest[] {
+  return buildRequestsSync(fields.docs, fields, requestSize);
 }
 
 /** An RFC 3339 string for a `google.protobuf.Timestamp`, as protobuf's JSON mapping writes it. */

@@ -3,6 +3,7 @@ import { request as httpsGet } from 'node:https';
 import type WebSocket from 'ws';
 import { AsyncQueue } from '../../core/async-queue.js';
 import { lazyRequire } from '../../core/lazy-require.js';
+import { inFlightLimit } from '../../core/in-flight.js';
 import { Code, FlowgateError } from '../../core/errors.js';
 import type { DataRequest } from '../../proto/request.js';
 import { isJsonObject } from '../../proto/struct.js';
@@ -51,7 +52,7 @@ function frameOf(data: WebSocket.RawData, isBinary: boolean): Frame {
 
 /**
  * The WebSocket transport: every `stream()` is one socket to `/` that sends every request without
- * waiting (at most `prefetch` unanswered, when given), yields responses as they arrive (matched by
+ * waiting (at most `prefetch` unanswered: default 1000, `0` = unlimited), yields responses as they arrive (matched by
  * request id, reordered when `resultsInOrder`), sends the end-of-input marker after the last request
  * and ends when every request has been answered. A close with 1011 rejects with `Unavailable` and the
  * Gateway's reason. `dryRun` uses WebSocket `/dry_run`, `status` uses `GET /status`.
@@ -136,7 +137,7 @@ export class WebSocketTransport implements ClientTransport {
           expire?.(err);
         }, deadline)
       : undefined;
-    const prefetch = options.prefetch && options.prefetch > 0 ? options.prefetch : Infinity;
+    const prefetch = inFlightLimit(options.prefetch);
     const pending = new Map<string, number>(); // request id -> send order
     const ordered = new Map<number, DataRequest>();
     let nextOut = 0;
