@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { serveExecutor, serveFromParent, serveHead } from './serve.js';
 import { ping } from './ping.js';
+import { addressList } from './addresses.js';
 import { registerExport } from './export.js';
 import { registerNew } from './new.js';
 import { registerGatewayCommand } from './gateway-command.js';
@@ -90,7 +91,7 @@ flowCommand.action(async (opts: Record<string, unknown> & { uses: string }) => {
   const { uses: _flowYaml, ...flags } = optionsFromFlags(gatewaySchema, opts);
   flow.configGateway(validateGatewaySpec(flags, 'command line'));
   await flow.start();
-  const where = flow.protocols.map((p, i) => `${p}://127.0.0.1:${flow.ports[i]}`).join(', ');
+  const where = addressList(flow.protocols, '127.0.0.1', flow.ports, flow.tls);
   process.stderr.write(`Flow ${opts.uses} is ready on ${where}\n`);
   await flow.block();
 });
@@ -123,7 +124,7 @@ deploymentCommand.action(async (opts: Record<string, unknown>) => {
       'flowgate deployment: --uses is required (a Deployment YAML, a module or an Executor YAML)',
     );
   const dep = await new Deployment(spec).start();
-  const where = dep.protocols.map((p, i) => `${p}://127.0.0.1:${dep.ports[i]}`).join(', ');
+  const where = addressList(dep.protocols, '127.0.0.1', dep.ports, dep.tls);
   process.stderr.write(`Deployment ${uses} is ready on ${where}\n`);
   await dep.block();
 });

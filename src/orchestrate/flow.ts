@@ -14,7 +14,7 @@ import { authHookRef } from '../gateway/auth.js';
 import type { Protocol } from '../gateway/gateway.js';
 import { checkTlsPair } from '../gateway/security.js';
 import { GATEWAY_NODE, buildTopology } from '../gateway/topology.js';
-import { isChildProcess, registerClass } from '../runtime/class-registry.js';
+import { isChildProcess, markChildFlowStart, registerClass } from '../runtime/class-registry.js';
 import { renderFlowchart } from './export/flowchart.js';
 import { startFlowGateway } from './flow-gateway.js';
 import {
@@ -152,6 +152,10 @@ export class Flow {
   get protocols(): Protocol[] {
     return [...this._protocols];
   }
+  /** True when the Gateway serves TLS (`sslCertfile`): its addresses are grpcs://, https://, wss://. */
+  get tls(): boolean {
+    return this.gateway.sslCertfile !== undefined;
+  }
   /**
    * The Prometheus port of every process with `monitoring` on, by process name: `gateway`, an
    * Executor's name (`name/rep-1`, `name/shard-0`, `name/head` with replicas and shards). Known
@@ -171,7 +175,10 @@ export class Flow {
 
   /** Starts every Executor, then the Gateway; resolves when all are ready. */
   async start(): Promise<this> {
-    if (isChildProcess()) return new Promise<never>(() => undefined);
+    if (isChildProcess()) {
+      markChildFlowStart(); // the class loader's cue: this script registers no more classes
+      return new Promise<never>(() => undefined);
+    }
     if (this.run) return this;
     shareLogFormat(); // the processes log pretty lines too when this one's stderr is a terminal
     const nodes = topologyNodes(this.executors);
