@@ -4,8 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { Headers } from '../core/headers.js';
 import type { DataRequest } from '../proto/request.js';
-import type { DeploymentCallOptions } from './graph-description.js';
 import type { StreamDocRequest } from '../transport/grpc/stream-doc.js';
+import type { DeploymentCallOptions } from './graph-description.js';
 import { headersToMetadata } from '../transport/grpc/headers.js';
 import { ReplicaSet, type ReplicaHealth, type ReplicaSetOptions } from '../runtime/replica-set.js';
 
