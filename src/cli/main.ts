@@ -124,7 +124,7 @@ deploymentCommand.action(async (opts: Record<string, unknown>) => {
       'flowgate deployment: --uses is required (a Deployment YAML, a module or an Executor YAML)',
     );
   const dep = await new Deployment(spec).start();
-  const where = dep.protocols.map((p, i) => `${p}://127.0.0.1:${dep.ports[i]}`).join(', ');
+  const where = addressList(dep.protocols, '127.0.0.1', dep.ports, dep.tls);
   process.stderr.write(`Deployment ${uses} is ready on ${where}\n`);
   await dep.block();
 });

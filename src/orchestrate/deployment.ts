@@ -86,6 +86,10 @@ export class Deployment {
   get protocols(): Protocol[] {
     return this.flow.protocols;
   }
+  /** True when its Gateway serves TLS (`sslCertfile`). */
+  get tls(): boolean {
+    return this.flow.tls;
+  }
   /** The process ids of its parts (the Executor's processes, then the Gateway). */
   get pids(): number[] {
     return this.flow.pids;
