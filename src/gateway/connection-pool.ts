@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { Headers } from '../core/headers.js';
 import type { DataRequest } from '../proto/request.js';
+import type { StreamDocRequest } from '../transport/grpc/stream-doc.js';
 import { headersToMetadata } from '../transport/grpc/headers.js';
 import { ReplicaSet, type ReplicaHealth, type ReplicaSetOptions } from '../runtime/replica-set.js';
 
@@ -32,6 +33,12 @@ export interface PoolSendOptions {
   signal?: AbortSignal;
   /** Headers for this call (sent to the Executor as gRPC metadata). */
   headers?: Headers;
+}
+
+/** Options of {@link ConnectionPool.streamDoc}. */
+export interface PoolStreamOptions extends PoolSendOptions {
+  /** The whole stream's deadline (epoch ms). */
+  deadline?: number;
 }
 
 /**
@@ -80,6 +87,24 @@ export class ConnectionPool {
   /** The endpoints a deployment binds (asked once, then cached). */
   endpoints(name: string): Promise<Set<string>> {
     return this.get(name).endpoints();
+  }
+
+  /** The streaming (generator) endpoints a deployment binds (learnt with its endpoints). */
+  streamingEndpoints(name: string): Promise<Set<string>> {
+    return this.get(name).streamingEndpoints();
+  }
+
+  /** Calls `stream_doc` on one replica of a deployment and yields its items (see `ReplicaSet.streamDoc`). */
+  streamDoc(
+    name: string,
+    request: StreamDocRequest,
+    options: PoolStreamOptions = {},
+  ): AsyncGenerator<StreamDocRequest> {
+    return this.get(name).streamDoc(request, {
+      signal: options.signal,
+      deadline: options.deadline,
+      metadata: headersToMetadata(options.headers),
+    });
   }
 
   /** Sends a request to one replica of a deployment. */

@@ -4,6 +4,8 @@ import { DataRequest } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { executorErrorOf } from '../proto/request.js';
+import { itemDocuments, type StreamDocOptions } from './stream-walker.js';
+import { createStreamDocRequest } from '../transport/grpc/stream-doc.js';
 
 /** Options of {@link ExecutorStreamer.post}. */
 export interface ExecutorPostOptions {
@@ -28,6 +30,24 @@ export class ExecutorStreamer {
     readonly name: string,
     private readonly pool: ConnectionPool,
   ) {}
+
+  /**
+   * Streams the documents this Executor's streaming endpoint `execEndpoint` yields for `doc`,
+   * bypassing the graph. An Executor error throws its ExecutorError; `break` cancels the stream.
+   *
+   * @example
+   * ```ts
+   * for await (const d of this.executor['tokens']!.streamDoc({ doc, execEndpoint: '/generate' })) console.log(d.text);
+   * ```
+   */
+  streamDoc(options: StreamDocOptions): AsyncGenerator<Document> {
+    const request = createStreamDocRequest({
+      endpoint: options.execEndpoint ?? '/',
+      doc: options.doc,
+      parameters: options.parameters,
+    });
+    return itemDocuments(this.pool.streamDoc(this.name, request, { signal: options.signal }));
+  }
 
   async post(options: ExecutorPostOptions = {}): Promise<DocumentArray> {
     const size = options.requestSize && options.requestSize > 0 ? options.requestSize : 100;

@@ -9,6 +9,7 @@ import type { Compression } from '../transport/grpc/link.js';
 import { loadBuiltinGateway, loadGraphqlRoutes } from './builtin-gateways.js';
 import { ConnectionPool } from '../gateway/connection-pool.js';
 import { executorStreamers } from '../gateway/executor-streamer.js';
+import { StreamWalker } from '../gateway/stream-walker.js';
 import { FlowStats } from '../gateway/flow-stats.js';
 import type { Gateway, GatewayClass, Protocol } from '../gateway/gateway.js';
 import { GraphWalker } from '../gateway/graph-walker.js';
@@ -165,7 +166,8 @@ export class GatewayRuntime {
       security.forwardMetadata = [...new Set([...(security.forwardMetadata ?? []), ...TRACE_CONTEXT_KEYS])];
     const logger = consoleLogger(name);
     const walker = new GraphWalker(topology, pool, logger, obs?.tracing);
-    const streamer = new GatewayStreamer(walker, pool, c.prefetch ?? 1000, obs?.metrics);
+    const streams = new StreamWalker(topology, pool, obs?.metrics);
+    const streamer = new GatewayStreamer(walker, pool, c.prefetch ?? 1000, obs?.metrics, streams);
     this.streamer = streamer;
     GatewayStreamer.setCurrent(streamer);
     const common = {
