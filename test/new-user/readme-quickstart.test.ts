@@ -15,7 +15,7 @@ const tsx = import.meta.resolve('tsx');
 void test("the README's quick start runs from an empty folder and prints what it says", async () => {
   const readme = await readFile(`${repo}/README.md`, 'utf8');
   const section = readme.slice(readme.indexOf('## Quick start'));
-  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
   assert.ok(code?.includes("from 'flowgate'"), 'the quick start has a ts block importing flowgate');
   const printed = /console\.log\(docs\.texts\);\s*\/\/ (.*)/.exec(code)?.[1];
   assert.ok(printed, 'the quick start says what it prints');
