@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { serveExecutor, serveFromParent, serveHead } from './serve.js';
-import { ping } from './ping.js';
+import { ping, type PingOptions } from './ping.js';
 import { addressList } from './addresses.js';
 import { registerExport } from './export.js';
 import { registerNew } from './new.js';
@@ -131,21 +131,22 @@ deploymentCommand.action(async (opts: Record<string, unknown>) => {
 
 program
   .command('ping')
-  .description('Check that an Executor, Gateway or Flow is healthy; exit 0 if so, 1 if not.')
-  .argument('<target>', 'executor, gateway or flow')
-  .argument('<host>', '[grpc|http|websocket://]host:port')
+  .description(
+    'Check that an Executor, Gateway or Flow is healthy; exit 0 if so, 1 if not. ' +
+      'With only an address, checks the Gateway (or Flow) there.',
+  )
+  .argument('<target>', 'executor, gateway or flow; or just the address')
+  .argument('[host]', '[grpc|grpcs|http|https|ws|wss://]host:port')
   .option('--timeout <ms>', 'timeout of each attempt in ms', (v) => Number(v), 3000)
   .option('--attempts <n>', 'number of attempts', (v) => Number(v), 1)
   .option('--min-successful-attempts <n>', 'successes needed', (v) => Number(v), 1)
-  .action(
-    async (
-      target: string,
-      host: string,
-      opts: { timeout: number; attempts: number; minSuccessfulAttempts: number },
-    ) => {
-      process.exit((await ping(target, host, opts)) ? 0 : 1);
-    },
-  );
+  .option('--ca-file <pem>', 'CA certificate (PEM) that signed a TLS Gateway, for a private CA')
+  .action(async (target: string, host: string | undefined, opts: PingOptions) => {
+    const ok = await ping(target, host, opts);
+    if (ok)
+      process.stdout.write(`${host === undefined ? 'gateway' : target} at ${host ?? target} is healthy\n`);
+    process.exit(ok ? 0 : 1);
+  });
 
 registerExport(program);
 registerNew(program);

@@ -77,7 +77,7 @@ void test('an unknown key is rejected with the file, line, key and a suggestion'
 void test('a wrong type is rejected with the line of the value', () => {
   rejects(
     () => parseFlowSpec('executors:\n  - name: a\n    replicas: two\n', 'flow.yml'),
-    /^flow\.yml:3:15: executors\[0\]\.replicas in Executor 'a': expected number, got string$/,
+    /^flow\.yml:3:15: executors\[0\]\.replicas in Executor 'a': expected a whole number >= 1, got the string 'two'$/,
   );
   rejects(
     () => parseFlowSpec('gateway:\n  protocol: [grpc, smtp]\n', 'f.yml'),
@@ -133,4 +133,47 @@ void test('locate points at keys and values', () => {
   const src = parseYamlSource('a:\n  b: [1, 2]\n', 'x.yml');
   assert.equal(src.locate(['a', 'b'], true), 'x.yml:2:3');
   assert.equal(src.locate(['a', 'b', 1]), 'x.yml:2:10');
+});
+
+void test('a bad type says what was expected and what was found', () => {
+  rejects(
+    () => parseFlowSpec('executors:\n  - uses: a.ts\n    replicas: two\n', 'f.yml'),
+    /^f\.yml:3:\d+: executors\[0\]\.replicas in Executor #0: expected a whole number >= 1, got the string 'two'$/,
+  );
+  rejects(
+    () => parseFlowSpec('executors:\n  - uses: a.ts\n    replicas: 0\n', 'f.yml'),
+    /replicas in Executor #0: expected a whole number >= 1, got the number 0$/,
+  );
+});
+
+void test('every mistake of a file is reported, each with file:line', () => {
+  const yaml = [
+    'jtype: Flow', // 1
+    'gateway:', // 2
+    '  prefetch: many', // 3
+    'executors:', // 4
+    '  - uses: a.ts', // 5
+    '    replicas: two', // 6
+    '    replcas: 2', // 7
+    '  - uses: b.ts', // 8
+    '    shards: 1.5', // 9
+  ].join('\n');
+  assert.throws(
+    () => parseFlowSpec(yaml, 'f.yml'),
+    (err: Error) => {
+      const lines = err.message.split('\n');
+      assert.equal(lines.length, 4, err.message);
+      assert.match(
+        lines[0]!,
+        /^f\.yml:3:\d+: gateway\.prefetch in the gateway: expected a whole number >= 0, got the string 'many'$/,
+      );
+      assert.match(lines[1]!, /^f\.yml:6:\d+: executors\[0\]\.replicas .*got the string 'two'$/);
+      assert.match(lines[2]!, /^f\.yml:7:\d+: unknown key 'replcas' .*did you mean 'replicas'\?/);
+      assert.match(
+        lines[3]!,
+        /^f\.yml:9:\d+: executors\[1\]\.shards .*expected a whole number >= 1, got the number 1\.5$/,
+      );
+      return true;
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { Code, FlowgateError } from '../core/errors.js';
 import {
   executorSchema,
@@ -80,45 +80,71 @@ export function validateComponent<S extends z.ZodObject>(
   const known = Object.keys(schema.shape);
   const original = new Map<string, string>();
   const value: Record<string, unknown> = {};
+  const problems: string[] = [];
   for (const [k, v] of Object.entries(raw)) {
     const key = camelKey(k);
     if (original.has(key)) {
-      throw new FlowgateError(
-        Code.InvalidArgument,
+      problems.push(
         `${src.locate([...path, k], true)}: ${what} gives '${key}' twice (as ${original.get(key)} and ${k}): keep one`,
       );
+      continue;
     }
     original.set(key, k);
     value[key] = v;
   }
   const result = schema.safeParse(value, { reportInput: true });
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0]!;
-    const orig = original.get(key) ?? key;
-    const hint = closest(key, known);
-    throw new FlowgateError(
-      Code.InvalidArgument,
-      `${src.locate([...path, orig], true)}: unknown key '${orig}' in ${what}${hint ? `: did you mean '${hint}'?` : ''} (known: ${known.join(', ')})`,
-    );
+  if (result.success && problems.length === 0) return result.data;
+  for (const issue of result.error?.issues ?? []) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const orig = original.get(key) ?? key;
+        const hint = closest(key, known);
+        problems.push(
+          `${src.locate([...path, orig], true)}: unknown key '${orig}' in ${what}${hint ? `: did you mean '${hint}'?` : ''} (known: ${known.join(', ')})`,
+        );
+      }
+      continue;
+    }
+    const [first, ...rest] = issue.path as (string | number)[];
+    const origFirst = typeof first === 'string' ? (original.get(first) ?? first) : first;
+    const at = origFirst === undefined ? path : [...path, origFirst, ...rest];
+    const expected =
+      rest.length === 0 && typeof first === 'string' ? expectation(schema.shape[first]) : undefined;
+    problems.push(`${src.locate(at)}: ${formatPath(at)} in ${what}: ${describeIssue(issue, expected)}`);
   }
-  const [first, ...rest] = issue.path as (string | number)[];
-  const origFirst = typeof first === 'string' ? (original.get(first) ?? first) : first;
-  const at = origFirst === undefined ? path : [...path, origFirst, ...rest];
-  const field = formatPath(at);
-  throw new FlowgateError(
-    Code.InvalidArgument,
-    `${src.locate(at)}: ${field} in ${what}: ${describeIssue(issue)}`,
-  );
+  throw new FlowgateError(Code.InvalidArgument, problems.join('\n'));
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type')
-    return `expected ${issue.expected}, got ${issue.input === null ? 'null' : Array.isArray(issue.input) ? 'a list' : typeof issue.input}`;
+/** What a simple field expects, in words ("a whole number >= 1"); undefined for composite ones. */
+function expectation(field: unknown): string | undefined {
+  let s = field as { unwrap?: () => unknown } | undefined;
+  while (s && typeof s.unwrap === 'function' && !(s instanceof z.ZodNumber)) s = s.unwrap() as typeof s;
+  if (s instanceof z.ZodNumber) {
+    const min = s.minValue !== null && Number.isFinite(s.minValue) ? ` >= ${s.minValue}` : '';
+    return `${s.isInt ? 'a whole number' : 'a number'}${min}`;
+  }
+  if (s instanceof z.ZodString) return 'a string';
+  if (s instanceof z.ZodBoolean) return 'true or false';
+  return undefined;
+}
+
+/** A value as a user reads it: "the string 'two'", "the number 2.5", "a list". */
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing (null)';
+  if (typeof v === 'string') return `the string '${v}'`;
+  if (typeof v === 'number') return `the number ${v}`;
+  if (typeof v === 'boolean') return `${v}`;
+  return Array.isArray(v) ? 'a list' : 'a map';
+}
+
+function describeIssue(issue: z.core.$ZodIssue, expected: string | undefined): string {
+  const got = describeValue(issue.input);
+  if (issue.code === 'invalid_type') return `expected ${expected ?? issue.expected}, got ${got}`;
+  if ((issue.code === 'too_small' || issue.code === 'too_big') && expected)
+    return `expected ${expected}, got ${got}`;
   if (issue.code === 'invalid_value')
-    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  if (issue.code === 'invalid_union') return 'has the wrong type or value';
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${got}`;
+  if (issue.code === 'invalid_union') return `has the wrong type or value (got ${got})`;
   return issue.message;
 }
 
@@ -138,18 +164,27 @@ export function flowSpecFromSource(src: YamlSource): FlowSpec {
   const doc = src.value ?? {};
   if (!isPlainObject(doc))
     throw new FlowgateError(Code.InvalidArgument, `${src.file}: a Flow YAML must be a map`);
+  // Every mistake of the file is reported at once, one line each.
+  const problems: string[] = [];
+  const check = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof FlowgateError)) throw err;
+      problems.push(err.message);
+      return undefined;
+    }
+  };
   for (const k of Object.keys(doc)) {
     if (!FLOW_KEYS.has(k)) {
       const hint = closest(k, [...FLOW_KEYS]);
-      throw new FlowgateError(
-        Code.InvalidArgument,
+      problems.push(
         `${src.locate([k], true)}: unknown key '${k}' in the Flow${hint ? `: did you mean '${hint}'?` : ''} (known: ${[...FLOW_KEYS].join(', ')})`,
       );
     }
   }
   if (doc.jtype !== undefined && doc.jtype !== 'Flow') {
-    throw new FlowgateError(
-      Code.InvalidArgument,
+    problems.push(
       `${src.locate(['jtype'])}: jtype is ${JSON.stringify(doc.jtype)}, a Flow YAML needs jtype: Flow`,
     );
   }
@@ -161,32 +196,38 @@ export function flowSpecFromSource(src: YamlSource): FlowSpec {
   const gatewayFromWith: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(withRaw))
     (flowKeys.has(camelKey(k)) ? flowPart : gatewayFromWith)[k] = v;
-  const withSpec: FlowOptionsSpec = validateComponent(
-    flowOptionsSchema,
-    flowPart,
-    src,
-    ['with'],
-    'the Flow options',
+  const withSpec: FlowOptionsSpec | undefined = check(() =>
+    validateComponent(flowOptionsSchema, flowPart, src, ['with'], 'the Flow options'),
   );
-  const gwFromWith = validateComponent(gatewaySchema, gatewayFromWith, src, ['with'], 'the Flow options');
+  const gwFromWith = check(() =>
+    validateComponent(gatewaySchema, gatewayFromWith, src, ['with'], 'the Flow options'),
+  );
   const gateway: GatewaySpec = {
     ...gwFromWith,
-    ...validateComponent(gatewaySchema, doc.gateway ?? {}, src, ['gateway'], 'the gateway'),
+    ...check(() => validateComponent(gatewaySchema, doc.gateway ?? {}, src, ['gateway'], 'the gateway')),
   };
   const listKey = doc.executors !== undefined ? 'executors' : 'deployments';
   const list = doc[listKey] ?? [];
   if (!Array.isArray(list))
     throw new FlowgateError(Code.InvalidArgument, `${src.locate([listKey])}: ${listKey} must be a list`);
   const executors = list.map((e, i) =>
-    validateComponent(
-      executorSchema,
-      e,
-      src,
-      [listKey, i],
-      `Executor ${isPlainObject(e) && typeof e.name === 'string' ? `'${e.name}'` : `#${i}`}`,
+    check(() =>
+      validateComponent(
+        executorSchema,
+        e,
+        src,
+        [listKey, i],
+        `Executor ${isPlainObject(e) && typeof e.name === 'string' ? `'${e.name}'` : `#${i}`}`,
+      ),
     ),
   );
-  const spec: FlowSpec = { jtype: 'Flow', with: withSpec, gateway, executors };
+  if (problems.length > 0) throw new FlowgateError(Code.InvalidArgument, problems.join('\n'));
+  const spec: FlowSpec = {
+    jtype: 'Flow',
+    with: withSpec!,
+    gateway,
+    executors: executors as ExecutorSpec[],
+  };
   if (doc.version !== undefined)
     spec.version = typeof doc.version === 'string' ? doc.version : JSON.stringify(doc.version);
   return spec;
