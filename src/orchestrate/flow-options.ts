@@ -89,6 +89,11 @@ export interface AddOptions extends ObservabilitySettings {
  */
 export interface GatewayConfigOptions extends ObservabilitySettings {
   protocol?: Protocol | Protocol[];
+  /**
+   * One port per protocol (as the original), or ONE port for several built-in protocols: gRPC
+   * (HTTP/2), REST, WebSocket, GraphQL and gRPC-Web all on it (`port: 0` lets the OS choose it).
+   * Any other count is an error. Unset: every protocol gets its own free port.
+   */
   port?: number | number[];
   host?: string;
   /**

@@ -221,10 +221,12 @@ export class Flow {
     const protocols =
       this.gateway.protocol === undefined ? ['grpc' as const] : [this.gateway.protocol].flat();
     const ports = this.gateway.port === undefined ? [] : [this.gateway.port].flat();
-    if (ports.length > 0 && ports.length !== protocols.length) {
+    // One port for all (several built-in protocols on one port), or one port per protocol.
+    const onePort = ports.length === 1 && this.gateway.uses === undefined;
+    if (ports.length > 0 && ports.length !== protocols.length && !onePort) {
       throw new FlowgateError(
         Code.InvalidArgument,
-        `${protocols.length} protocols but ${ports.length} ports: give one port per protocol`,
+        `${protocols.length} protocols but ${ports.length} ports: give one port per protocol, or one port for all`,
       );
     }
     this._protocols = protocols;
