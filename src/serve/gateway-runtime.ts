@@ -229,7 +229,7 @@ export class GatewayRuntime {
           authenticator: security.authenticator,
           forwardMetadata: security.forwardMetadata,
           maxMessageBytes:
-            (c.gatewayOptions?.maxMessageBytes as number | undefined) ?? DEFAULT_MAX_MESSAGE_BYTES,
+            (c.gatewayOptions?.maxMessageBytes) ?? DEFAULT_MAX_MESSAGE_BYTES,
           cors: c.gatewayOptions?.cors === true,
         },
       });

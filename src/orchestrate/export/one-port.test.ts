@@ -18,7 +18,7 @@ function find(files: Record<string, KubernetesObject[]>, kind: string, name: str
     .flat()
     .find((x) => x.kind === kind && (x.metadata as { name: string }).name === name);
   assert.ok(o, `${kind} ${name}`);
-  return o as Obj;
+  return o;
 }
 
 void test('Kubernetes: one port for every protocol is one Service port, the probes on it', () => {
