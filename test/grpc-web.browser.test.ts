@@ -39,7 +39,8 @@ function read(buf) { // fields of one message: [{no, bytes|value}]
   return out;
 }
 function docTexts(docArray) { return read(docArray).filter(f => f.no === 1).map(d => { const t = read(d.bytes).find(f => f.no === 4); return t ? dec.decode(t.bytes) : ''; }); }
-document.getElementById('send').onclick = async () => {
+document.getElementById('send').onclick = () => call().catch((e) => { document.getElementById('status').textContent = 'error: ' + e; });
+async function call() {
   const doc = [...str(1, 'b1'), ...str(4, document.getElementById('text').value)];
   const req = [...field(1, [...str(1, 'browser-1'), ...str(3, '/')]), ...field(4, field(1, field(1, doc)))];
   const framed = new Uint8Array([0, 0, 0, 0, 0, ...req]);
@@ -47,7 +48,9 @@ document.getElementById('send').onclick = async () => {
   const res = await fetch(window.GATEWAY + '/jina.JinaRPC/Call', { method: 'POST',
     headers: { 'content-type': 'application/grpc-web-text', 'x-grpc-web': '1', 'x-user-agent': 'grpc-web-javascript/0.1', accept: 'application/grpc-web-text' },
     body: btoa(String.fromCharCode(...framed)) });
-  const bin = Uint8Array.from(atob(await res.text()), c => c.charCodeAt(0));
+  // each frame is base64 of its own (padded), as grpc-web's decoder expects: decode chunk by chunk
+  const raw = (await res.text()).split(/(?<==)(?=[^=])/).map(atob).join('');
+  const bin = Uint8Array.from(raw, c => c.charCodeAt(0));
   let i = 0, texts = [], trailer = '';
   while (i < bin.length) { const flag = bin[i], len = new DataView(bin.buffer).getUint32(i + 1), body = bin.subarray(i + 5, i + 5 + len); i += 5 + len;
     if (flag & 0x80) { trailer = dec.decode(body); continue; }
@@ -55,7 +58,7 @@ document.getElementById('send').onclick = async () => {
     texts.push(...docTexts(data.bytes)); }
   document.getElementById('status').textContent = trailer.split('\r\n')[0];
   document.getElementById('answer').innerHTML = texts.map(t => '<li>' + t + '</li>').join('');
-};
+}
 </script></body></html>`;
 
 void describe('a browser calls the Flow over gRPC-Web on the one port', { skip }, () => {
