@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { connect } from 'node:http2';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -184,6 +185,27 @@ void describe('one port for grpc, http, websocket and graphql', () => {
     });
     assert.equal(pre.status, 204);
     assert.equal(pre.headers.get('access-control-allow-headers'), 'content-type,x-grpc-web');
+  });
+
+  void test('HTTP/2 with prior knowledge: a REST request reaches the routes', async () => {
+    const session = connect(`http://127.0.0.1:${port}`);
+    try {
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = session.request({ ':method': 'GET', ':path': '/status' });
+        let status = 0;
+        let body = '';
+        req.on('response', (h) => (status = Number(h[':status'])));
+        req.setEncoding('utf8');
+        req.on('data', (c: string) => (body += c));
+        req.on('end', () => resolve({ status, body }));
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(res.status, 200);
+      assert.ok((JSON.parse(res.body) as { jina?: unknown }).jina);
+    } finally {
+      session.close();
+    }
   });
 
   for (const protocol of ['grpc', 'http', 'websocket'] satisfies ClientProtocol[]) {
