@@ -228,8 +228,7 @@ export class GatewayRuntime {
           streamer,
           authenticator: security.authenticator,
           forwardMetadata: security.forwardMetadata,
-          maxMessageBytes:
-            (c.gatewayOptions?.maxMessageBytes) ?? DEFAULT_MAX_MESSAGE_BYTES,
+          maxMessageBytes: c.gatewayOptions?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
           cors: c.gatewayOptions?.cors === true,
         },
       });
