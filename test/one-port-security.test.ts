@@ -9,7 +9,7 @@ import { Client, Document, Flow } from '../src/index.js';
 import { DataRequest } from '../src/proto/request.js';
 import { encodeDocs } from '../src/document/index.js';
 import { DocumentArray } from '../src/index.js';
-import { frame } from '../src/transport/grpc/grpc-web.js';
+import { frame } from '../src/transport/grpc/server-grpc-web.js';
 import { FooExecutor } from './fixtures/protocol-executors.js';
 import { makeCertificates } from './fixtures/tls-certs.js';
 

@@ -14,7 +14,7 @@ import { Client, Document, DocumentArray, Flow } from '../src/index.js';
 import { decodeDocs, encodeDocs } from '../src/document/index.js';
 import type { ClientProtocol } from '../src/client/client.js';
 import { DataRequest } from '../src/proto/request.js';
-import { frame, parseFrames } from '../src/transport/grpc/grpc-web.js';
+import { frame, parseFrames } from '../src/transport/grpc/server-grpc-web.js';
 import { FooExecutor } from './fixtures/protocol-executors.js';
 
 interface RawDoc {

@@ -3,7 +3,7 @@ import { Code, FlowgateError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Gateway, Protocol } from '../gateway/gateway.js';
 import type { TlsKeyPair } from '../gateway/security.js';
-import type { GrpcWebOptions } from '../transport/grpc/grpc-web.js';
+import type { GrpcWebOptions } from '../transport/grpc/server-grpc-web.js';
 import type { ConnectionInjector } from '../transport/grpc/rpc-server.js';
 import type { OnePortTargets } from './one-port.js';
 
@@ -67,7 +67,7 @@ export async function startOnePort(
   }
   const { OnePortServer } = await import('./one-port.js');
   const grpcWeb = targets.grpc
-    ? (await import('../transport/grpc/grpc-web.js')).createGrpcWebHandler({
+    ? (await import('../transport/grpc/server-grpc-web.js')).createGrpcWebHandler({
         ...options.grpcWeb,
         logger: options.logger,
       })
