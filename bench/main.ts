@@ -22,6 +22,7 @@ import { addRatios, evaluateTargets, formatReport, type BenchReport } from './re
 import { median, runFlowCosts } from './sections/flow-costs.js';
 import { runMetricsCost } from './sections/metrics.js';
 import { runThroughput, type ThroughputPlan } from './sections/throughput.js';
+import { runStreamingBench } from './streaming.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -95,6 +96,7 @@ try {
     log,
   );
   const metrics = await runMetricsCost(ctx, log, quick ? 1 : 3);
+  await runStreamingBench(log, quick, failures);
   failures.push(...(await runBatching(ctx, quick, log)));
   failures.push(...(await runOnePort(ctx, quick, log)));
   for (const c of [

@@ -16,9 +16,14 @@ function find(dir, out = []) {
 }
 const files = [...find('src'), ...(unitOnly ? [] : find('test'))].sort();
 const extra = process.argv.slice(2).filter((a) => a !== '--unit');
+// The Executors' and Gateways' info lines (started, stopping...) would bury the test report: only
+// warnings and errors are logged, so a failing test still shows what went wrong. Set
+// FLOWGATE_LOG_LEVEL=info (or debug) to see everything. A test skipped for a missing tool
+// (a browser, podman, root) is counted in the summary (`# skipped`) and says why on its line.
+const env = { ...process.env, FLOWGATE_LOG_LEVEL: process.env.FLOWGATE_LOG_LEVEL ?? 'warn' };
 const res = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...extra, ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env },
 );
 process.exit(res.status ?? 1);

@@ -23,6 +23,9 @@ export type {
   ExecutorClass,
 } from './executor/executor.js';
 export { requests, DEFAULT_ENDPOINT, DRY_RUN_ENDPOINT } from './executor/requests.js';
+export type { StreamArgs, StreamItem } from './executor/streaming.js';
+export type { StreamDocOptions } from './gateway/stream-walker.js';
+export type { StreamDocClientOptions } from './client/stream.js';
 export { dynamicBatching } from './executor/dynamic-batching.js';
 export type { DynamicBatchingOptions, DynamicBatchingConfig } from './executor/dynamic-batching.js';
 export { WorkerRuntime } from './runtime/worker.js';

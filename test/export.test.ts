@@ -224,6 +224,9 @@ void describe('flowgate export', () => {
     const k8s = await flowgate(['export', 'kubernetes', 'flow.yml', 'k8s', '--namespace', 'shop-prod'], dir);
     assert.equal(k8s.code, 0, k8s.stderr);
     assert.match(k8s.stderr, /wrote 8 files to k8s \(namespace shop-prod\): kubectl apply -f k8s/);
+    // Without --image the manifests run the bare runtime image: said, with how to build and pass one.
+    assert.match(k8s.stderr, /flowgate: warning: no --image: .*does not contain your Executors' code/);
+    assert.match(k8s.stderr, /--image registry\.example\.com\/my-flow:0\.1\.0/);
     for (const f of (await readdir(join(dir, 'k8s'))).sort()) {
       const text = await readFile(join(dir, 'k8s', f), 'utf8');
       files[f] = parseAllDocuments(text).map((d) => d.toJS() as K8s);
@@ -232,6 +235,15 @@ void describe('flowgate export', () => {
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  void test('kubernetes with --image: no warning about the image', async () => {
+    const r = await flowgate(
+      ['export', 'kubernetes', 'flow.yml', 'k8s-img', '--image', 'reg.example/shop:1'],
+      dir,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /warning: no --image/);
   });
 
   const get = (kind: string, name: string): K8s => {

@@ -1,9 +1,10 @@
+import { describeOrSkip } from './fixtures/skip.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { Client, Document, Flow } from '../src/index.js';
 import { Trail } from './fixtures/chain-executors.js';
@@ -22,7 +23,7 @@ interface PageElement {
 }
 declare const document: PageElement;
 
-void describe('the live /flow page of the HTTP Gateway in a real browser', { skip }, () => {
+describeOrSkip('the live /flow page of the HTTP Gateway in a real browser', skip, () => {
   const flow = new Flow()
     .configGateway({ protocol: 'http' })
     .add({ name: 'first', uses: Trail, replicas: 2 })

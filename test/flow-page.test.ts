@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client, Document, Flow } from '../src/index.js';
-import { Trail } from './fixtures/chain-executors.js';
+import { Other, Trail } from './fixtures/chain-executors.js';
 
 /** One Executor in `GET /flow/stats`. */
 interface ExecutorStatsJson {
@@ -26,13 +26,37 @@ void describe('the live page of the Flow at /flow', () => {
   const guarded = new Flow()
     .configGateway({ protocol: 'http', authToken: 'flow-page-token' })
     .add({ name: 'guarded', uses: Trail });
+  const raising = new Flow().configGateway({ protocol: 'http' }).add({ name: 'raiser', uses: Other });
 
   before(async () => {
-    await Promise.all([flow.start(), hidden.start(), guarded.start()]);
+    await Promise.all([flow.start(), hidden.start(), guarded.start(), raising.start()]);
   });
 
   after(async () => {
-    await Promise.all([flow.close(), hidden.close(), guarded.close()]);
+    await Promise.all([flow.close(), hidden.close(), guarded.close(), raising.close()]);
+  });
+
+  void test('GET /flow/stats counts the errors an Executor raises, not only failed calls', async () => {
+    const base = `http://127.0.0.1:${raising.port}`;
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${base}/post`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ data: [{ text: `d${i}` }], execEndpoint: '/fail' }),
+      });
+      const body = (await res.json()) as { header?: { status?: { code?: unknown } } };
+      assert.notEqual(body.header?.status?.code ?? 'SUCCESS', 'SUCCESS', JSON.stringify(body));
+    }
+    const ok = await fetch(`${base}/post`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ data: [{ text: 'fine' }], execEndpoint: '/other' }),
+    });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    const stats = (await (await fetch(`${base}/flow/stats`)).json()) as { executors: ExecutorStatsJson[] };
+    const raiser = stats.executors.find((e) => e.name === 'raiser');
+    assert.deepEqual({ requests: raiser?.requests, errors: raiser?.errors }, { requests: 4, errors: 3 });
   });
 
   void test('GET /flow/stats counts every call of the Gateway to each Executor', async () => {

@@ -1,6 +1,7 @@
+import { describeOrSkip } from './fixtures/skip.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { Flow } from '../src/index.js';
 import { Greeter } from './fixtures/http-executors.js';
@@ -8,7 +9,7 @@ import { Greeter } from './fixtures/http-executors.js';
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (install the chromium package)`;
 
-void describe('Swagger UI of the HTTP Gateway in a real browser', { skip }, () => {
+describeOrSkip('Swagger UI of the HTTP Gateway in a real browser', skip, () => {
   const flow = new Flow().configGateway({ protocol: 'http' }).add({ name: 'greeter', uses: Greeter });
   let browser: Browser;
 

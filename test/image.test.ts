@@ -9,12 +9,13 @@
  * (`NODE_IMAGE` in the Dockerfile) is made from this machine's node binary, npm, a few coreutils and
  * the libraries they link, and imported with `podman import`.
  */
+import { describeOrSkip } from './fixtures/skip.js';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Client, Document, DocumentArray, Flow } from '../src/index.js';
 import { freePort } from '../src/serve/gateway-runtime.js';
@@ -119,7 +120,7 @@ async function importBaseImage(dir: string): Promise<void> {
   ]);
 }
 
-void describe('the runtime image', { skip }, () => {
+describeOrSkip('the runtime image', skip, () => {
   let dir: string;
   let container: string | undefined;
 

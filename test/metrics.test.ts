@@ -56,6 +56,7 @@ const realWrite = process.stderr.write.bind(process.stderr);
 
 before(async () => {
   process.env.FLOWGATE_LOG_FORMAT = 'json';
+  process.env.FLOWGATE_LOG_LEVEL = 'info'; // the lifecycle lines (scripts/run-tests.mjs sets warn)
   // The Flow's processes write to this process's stderr: keep the lines to look for the failure.
   process.stderr.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
     stderrText += chunk.toString();

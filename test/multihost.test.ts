@@ -9,6 +9,7 @@
  * Needs root and `ip netns` (skipped otherwise). Every namespace, veth, bridge and 10.x address is
  * created inside namespaces named `fg-<run>-*` and removed afterwards.
  */
+import { describeOrSkip } from './fixtures/skip.js';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +17,7 @@ import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 
 const CLI = resolve('src/cli/main.ts');
@@ -136,7 +137,7 @@ async function probeUntilReady(h: Host, command: string[], timeoutMs = 60_000): 
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-void describe('an exported Flow on five network namespaces', { skip }, () => {
+describeOrSkip('an exported Flow on five network namespaces', skip, () => {
   let dir: string;
   const procs: ChildProcess[] = [];
   const executors = new Map<Host, ChildProcess>();

@@ -31,6 +31,19 @@ async function load(flowPath: string, flags: CommonFlags) {
   };
 }
 
+/**
+ * Without `--image`, the manifests run flowgate's bare runtime image, which has flowgate but not
+ * the user's Executors: their pods would fail to import them. Said before the files are written.
+ */
+function noImageWarning(image: string): string {
+  return (
+    `no --image: the manifests use ${image}, flowgate's runtime image, which does not contain your ` +
+    `Executors' code (only built-in or external Executors would start). Build an image of your project ` +
+    `(the Dockerfile of \`flowgate new\`: FROM ${image}, your folder at /app), push it, and pass it: ` +
+    `flowgate export kubernetes <flow.yml> <out-dir> --image registry.example.com/my-flow:0.1.0`
+  );
+}
+
 const IMAGE_HELP = 'the flowgate runtime image (default flowgate:<version>)';
 
 /**
@@ -73,7 +86,7 @@ export function registerExport(program: Command): void {
           clusterDomain: flags.clusterDomain,
           gatewayServiceType: flags.gatewayServiceType as KubernetesOptions['gatewayServiceType'],
         });
-        warn(out.warnings);
+        warn(flags.image === undefined ? [noImageWarning(options.image), ...out.warnings] : out.warnings);
         await mkdir(outDir, { recursive: true });
         for (const [name, text] of Object.entries(out.files)) await writeFile(join(outDir, name), text);
         process.stderr.write(

@@ -7,6 +7,7 @@ import { graphFromFlags, type GraphFlags } from '../gateway/graph-description.js
 import { gatewayProcessOptions } from '../orchestrate/flow.js';
 import { optionsFromFlags, optionsFromSchema } from './schema-flags.js';
 import { serveFromParent, serveGateway } from './serve.js';
+import { addressList, isHttpGateway } from './addresses.js';
 
 /** The original's graph flags, in JSON. */
 const GRAPH_FLAGS: [
@@ -95,7 +96,11 @@ export function registerGatewayCommand(program: Command): void {
       ...gatewayProcessOptions(spec),
       uses: uses ? { spec: uses } : undefined,
     });
-    const where = protocols.map((p, i) => `${p}://${host}:${runtime.ports[i]}`).join(', ');
+    // A custom Gateway serves what it serves: an HTTP one (Fastify, or any Node HTTP server) says so.
+    const served = runtime.served.map((g, i) =>
+      spec.protocol === undefined && uses && isHttpGateway(g) ? 'http' : (protocols[i] ?? 'grpc'),
+    );
+    const where = addressList(served, host, runtime.ports, spec.sslCertfile !== undefined);
     process.stderr.write(`Gateway serving ${where}\n`);
   });
 }

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { serveExecutor, serveFromParent, serveHead } from './serve.js';
 import type { Polling } from '../runtime/head.js';
 import { ping } from './ping.js';
+import { addressList } from './addresses.js';
 import { registerExport } from './export.js';
 import { registerNew } from './new.js';
 import { registerGatewayCommand } from './gateway-command.js';
@@ -169,7 +170,7 @@ flowCommand.action(async (opts: Record<string, unknown> & { uses: string }) => {
   const { uses: _flowYaml, ...flags } = optionsFromFlags(gatewaySchema, opts);
   flow.configGateway(validateGatewaySpec(flags, 'command line'));
   await flow.start();
-  const where = flow.protocols.map((p, i) => `${p}://127.0.0.1:${flow.ports[i]}`).join(', ');
+  const where = addressList(flow.protocols, '127.0.0.1', flow.ports, flow.tls);
   process.stderr.write(`Flow ${opts.uses} is ready on ${where}\n`);
   await flow.block();
 });

@@ -9,6 +9,10 @@ export interface ProjectNames {
   project: string;
   /** The flowgate version the project depends on. */
   version: string;
+  /** How package.json names flowgate: `file:flowgate-0.1.0.tgz` (default `^version`). */
+  flowgateSpec?: string;
+  /** Version ranges of tsx, @types/node, typescript (what the project runs and checks itself with). */
+  tools?: Record<string, string>;
 }
 
 const executorTs = () => `import { Executor, requests, type HandlerArgs } from 'flowgate';
@@ -84,7 +88,7 @@ const packageJson = (n: ProjectNames) =>
         test: 'node --import tsx --test test/*.test.ts',
         'export:kubernetes': 'flowgate export kubernetes flow.yml k8s/',
       },
-      devDependencies: { flowgate: `^${n.version}` },
+      devDependencies: { flowgate: n.flowgateSpec ?? `^${n.version}`, ...n.tools },
     },
     null,
     2,
@@ -117,7 +121,7 @@ const dockerfile = (
 ARG FLOWGATE_IMAGE=flowgate:${n.version}
 FROM \${FLOWGATE_IMAGE}
 # flowgate itself comes with the runtime image: install only your own dependencies, if any.
-COPY --chown=node:node package.json package-lock.json* /app/
+COPY --chown=node:node package.json package-lock.json* flowgate-*.tgz /app/
 RUN if [ -f package-lock.json ]; then npm ci --omit=dev --no-audit --no-fund; fi
 COPY --chown=node:node . /app
 # \`docker run\` serves the whole Flow; \`flowgate export\` runs each part with its own command.
@@ -139,7 +143,7 @@ const readme = (n: ProjectNames) => `# ${n.project}
 A flowgate project: an Executor (\`executor.ts\`), a Flow (\`flow.yml\`), a test, and a Dockerfile.
 
 \`\`\`bash
-npm install                 # flowgate (and tsx) for development
+npm install                 # flowgate (from flowgate-*.tgz, written by \`flowgate new\`), tsx, types
 npm test                    # starts the Flow on free ports and posts a document
 npm start                   # serves the Flow: gRPC on 12345, HTTP on 12346
 curl -s localhost:12346/post -H 'content-type: application/json' \\

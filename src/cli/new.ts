@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VERSION } from '../core/version.js';
 import { projectFiles } from './new-templates.js';
+import { packFlowgateInto, toolVersions } from './new-dependency.js';
 
 /** An npm package name from a folder name: lowercase, `-` for anything else. */
 function packageName(dir: string): string {
@@ -23,7 +24,10 @@ function packageName(dir: string): string {
  * await createProject('my-flow');   // ['package.json', 'tsconfig.json', 'executor.ts', ...]
  * ```
  */
-export async function createProject(dir: string, options: { name?: string } = {}): Promise<string[]> {
+export async function createProject(
+  dir: string,
+  options: { name?: string; pack?: boolean } = {},
+): Promise<string[]> {
   const root = resolve(dir);
   const existing = await readdir(root).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
@@ -36,12 +40,15 @@ export async function createProject(dir: string, options: { name?: string } = {}
     throw new Error(
       `--name '${project}' must be lowercase letters, digits and -: it names the package, the image and the Kubernetes namespace`,
     );
-  const files = projectFiles({ project, version: VERSION });
+  await mkdir(root, { recursive: true });
+  // Until flowgate is on the registry, the project installs the flowgate that wrote it.
+  const flowgateSpec = options.pack === false ? undefined : packFlowgateInto(root);
+  const files = projectFiles({ project, version: VERSION, flowgateSpec, tools: toolVersions() });
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(root, path)), { recursive: true });
     await writeFile(join(root, path), text, { flag: 'wx' });
   }
-  return Object.keys(files);
+  return [...Object.keys(files), ...(flowgateSpec ? [flowgateSpec.slice('file:'.length)] : [])];
 }
 
 /** Adds `flowgate new <dir>`. */

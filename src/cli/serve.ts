@@ -20,9 +20,20 @@ import {
   type ClassKind,
 } from '../runtime/load-executor.js';
 import type { WorkerRuntime } from '../runtime/worker.js';
+import { shareFlowgateWithCommonJs } from '../runtime/user-module.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 // The runtimes are imported by role (below), so that an Executor process does not load the
 // Gateway's dependencies, nor a Gateway process the Executor's.
+
+// A user's CommonJS module that does `require('flowgate')` gets this very flowgate (loaded only
+// when such a module is), not a second copy whose Executor the runtime would not recognise.
+// (From the sources, run with tsx, the entry is index.ts.)
+shareFlowgateWithCommonJs(async () => {
+  const js = fileURLToPath(new URL('../index.js', import.meta.url));
+  return { file: existsSync(js) ? js : js.replace(/\.js$/, '.ts'), exports: await import('../index.js') };
+});
 
 /** Something that can be stopped on SIGTERM. */
 interface Stoppable {

@@ -8,6 +8,7 @@ import { GrpcTransport } from '../transport/grpc/client.js';
 import { HttpTransport } from '../transport/http/client.js';
 import { ProgressBar } from './progress.js';
 import { Response } from './response.js';
+import { clientStreamDoc, type StreamDocClientOptions } from './stream.js';
 import type { ClientTransport } from '../transport/shared/client-transport.js';
 import { WebSocketTransport } from '../transport/websocket/client.js';
 
@@ -278,6 +279,21 @@ export class Client {
     bar?.done();
     if (firstError) throw firstError;
     return options.returnResponses ? responses : docs;
+  }
+
+  /**
+   * Streams what the streaming endpoint `on` yields for one input document, each document as soon
+   * as the Executor yields it (gRPC `stream_doc`, HTTP Server-Sent Events, or WebSocket frames).
+   * An Executor error throws its ExecutorError; `break` cancels the stream up to the Executor.
+   *
+   * @example
+   * ```ts
+   * for await (const token of client.streamDoc({ on: '/generate', inputs: { text: 'hello world' } }))
+   *   process.stdout.write(token.text ?? '');
+   * ```
+   */
+  streamDoc(options: StreamDocClientOptions): AsyncGenerator<Document> {
+    return clientStreamDoc(this.t, options);
   }
 
   /** `post('/index', ...)`. */

@@ -29,7 +29,8 @@ export const KNOWN_ERRORS: KnownError[] = [
       const hit = /EADDRINUSE[^\n]*?(?:address already in use\s*)?([\w.:[\]-]+?):(\d+)\b/.exec(m);
       if (!hit && code !== 'EADDRINUSE') return undefined;
       const [host, port] = hit ? [hit[1], hit[2]] : ['this host', '?'];
-      return `port ${port} on ${host} is already in use: ${KNOWN_ERRORS[0]!.fix}`;
+      const fix = KNOWN_ERRORS[0]!.fix;
+      return `port ${port} on ${host} is already in use: ${port === '?' ? fix : fix.replace(':12345', `:${port}`)}`;
     },
   },
   {

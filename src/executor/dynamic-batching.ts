@@ -1,5 +1,6 @@
 import { Code, FlowgateError } from '../core/errors.js';
 import { endpointTable, normaliseEndpoint, resolveEndpoint } from './requests.js';
+import { isGeneratorFunction } from './streaming.js';
 
 /** Options of {@link dynamicBatching}; the same keys configure an endpoint without code. */
 export interface DynamicBatchingOptions {
@@ -151,12 +152,6 @@ export function mergeBatching(
   return out;
 }
 
-/** True for `async function*` and `function*` methods: streaming endpoints. */
-export function isStreamingMethod(fn: unknown): boolean {
-  const kind = (fn as { constructor?: { name?: string } } | undefined)?.constructor?.name;
-  return kind === 'AsyncGeneratorFunction' || kind === 'GeneratorFunction';
-}
-
 /**
  * The batching of every endpoint of an Executor class that has one: the decorator of the method
  * serving it, with `config` overriding it key by key. Endpoints only named in `config` resolve to
@@ -181,7 +176,7 @@ export function resolveBatchings(
     const method = proto[methodName];
     const merged = { ...(decorated.get(method as object) ?? {}), ...(config[endpoint] ?? {}) };
     const where = `dynamic batching of ${cls.name}.${methodName} (${endpoint})`;
-    if (isStreamingMethod(method))
+    if (isGeneratorFunction(method))
       throw new FlowgateError(
         Code.InvalidArgument,
         `${where}: ${methodName} is a streaming endpoint (a generator method): streaming endpoints cannot be batched; remove the batching or make it a plain method`,

@@ -4,6 +4,15 @@ import type { DataRequest } from '../proto/request.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../proto/struct.js';
 import type { Executor, HandlerArgs } from './executor.js';
 import { DRY_RUN_ENDPOINT, endpointTable, resolveEndpoint } from './requests.js';
+import {
+  isGeneratorFunction,
+  notAStreamCall,
+  notAStreamingEndpoint,
+  runStreamingMethod,
+  streamingEndpoints,
+  type StreamArgs,
+} from './streaming.js';
+import type { Document } from '../document/index.js';
 
 /** The parameters key under which returned objects are gathered, per Executor. */
 export const RESULTS_KEY = '__results__';
@@ -45,6 +54,37 @@ export class ExecutorHandler {
     return [...this.table.keys()];
   }
 
+  /** The endpoints served by a generator method (streaming endpoints, see `streaming.ts`). */
+  get streamingEndpoints(): Set<string> {
+    return streamingEndpoints(this.executor.constructor as typeof Executor);
+  }
+
+  /**
+   * Runs the streaming endpoint `endpoint` on one document and yields what it yields. Throws
+   * INVALID_ARGUMENT when the endpoint is not a generator (or not bound at all).
+   */
+  streamDoc(
+    endpoint: string,
+    doc: Document,
+    parameters: JsonObject,
+    options: HandleOptions = {},
+  ): AsyncGenerator<Document> {
+    const methodName = resolveEndpoint(this.table, endpoint);
+    const method: unknown = methodName && (this.executor as unknown as Record<string, unknown>)[methodName];
+    if (methodName === undefined || !isGeneratorFunction(method))
+      throw notAStreamingEndpoint(endpoint, this.name);
+    const args: StreamArgs = {
+      doc,
+      parameters: parametersFor(parameters, this.name),
+      metadata: options.metadata ?? {},
+    };
+    if (options.tracingContext) {
+      args.tracingContext = options.tracingContext;
+      args.tracer = options.tracer;
+    }
+    return runStreamingMethod(this.executor, methodName, args);
+  }
+
   /**
    * Handles one request, or several parts of one request (a join that does not reduce). Never
    * throws: an error in user code is written into the returned request's header status.
@@ -73,6 +113,7 @@ export class ExecutorHandler {
         args.tracer = options.tracer;
       }
       const method = (this.executor as unknown as Record<string, (a: HandlerArgs) => unknown>)[methodName]!;
+      if (isGeneratorFunction(method)) throw notAStreamCall(endpoint, this.name);
       const started = options.onProcessed ? performance.now() : 0;
       const result = await method.call(this.executor, args);
       options.onProcessed?.(endpoint, (performance.now() - started) / 1000, docs.length);

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { Headers } from '../core/headers.js';
 import type { DataRequest } from '../proto/request.js';
+import type { StreamDocRequest } from '../transport/grpc/stream-doc.js';
 import { headersToMetadata } from '../transport/grpc/headers.js';
 import { ReplicaSet, type ReplicaHealth, type ReplicaSetOptions } from '../runtime/replica-set.js';
 
@@ -32,6 +33,12 @@ export interface PoolSendOptions {
   signal?: AbortSignal;
   /** Headers for this call (sent to the Executor as gRPC metadata). */
   headers?: Headers;
+}
+
+/** Options of {@link ConnectionPool.streamDoc}. */
+export interface PoolStreamOptions extends PoolSendOptions {
+  /** The whole stream's deadline (epoch ms). */
+  deadline?: number;
 }
 
 /**
@@ -82,24 +89,59 @@ export class ConnectionPool {
     return this.get(name).endpoints();
   }
 
+  /** The streaming (generator) endpoints a deployment binds (learnt with its endpoints). */
+  streamingEndpoints(name: string): Promise<Set<string>> {
+    return this.get(name).streamingEndpoints();
+  }
+
+  /** Calls `stream_doc` on one replica of a deployment and yields its items (see `ReplicaSet.streamDoc`). */
+  streamDoc(
+    name: string,
+    request: StreamDocRequest,
+    options: PoolStreamOptions = {},
+  ): AsyncGenerator<StreamDocRequest> {
+    return this.get(name).streamDoc(request, {
+      signal: options.signal,
+      deadline: options.deadline,
+      metadata: headersToMetadata(options.headers),
+    });
+  }
+
   /** Sends a request to one replica of a deployment. */
   send(name: string, request: DataRequest, options: PoolSendOptions = {}): Promise<DataRequest> {
     if (!this.onCall) return this.get(name).send(request, sendOptions(options));
-    return this.observe(name, performance.now(), this.get(name).send(request, sendOptions(options)));
+    const start = performance.now();
+    const send = this.get(name).send(request, sendOptions(options));
+    return this.observe(name, start, send, request.isError);
   }
 
   /** Sends the parts of one request (a join without reduce) to one replica, as `process_data`. */
   sendParts(name: string, parts: DataRequest[], options: PoolSendOptions = {}): Promise<DataRequest> {
     if (!this.onCall) return this.get(name).sendParts(parts, sendOptions(options));
-    return this.observe(name, performance.now(), this.get(name).sendParts(parts, sendOptions(options)));
+    const start = performance.now();
+    const send = this.get(name).sendParts(parts, sendOptions(options));
+    return this.observe(
+      name,
+      start,
+      send,
+      parts.some((p) => p.isError),
+    );
   }
 
-  /** Reports the call to `onCall` as it settles. */
-  private observe(name: string, start: number, call: Promise<DataRequest>): Promise<DataRequest> {
+  /**
+   * Reports the call to `onCall` as it settles: failed when it rejects (the network, a deadline)
+   * or when the Executor raised (the response carries an ERROR status the request did not have).
+   */
+  private observe(
+    name: string,
+    start: number,
+    call: Promise<DataRequest>,
+    failedBefore: boolean,
+  ): Promise<DataRequest> {
     const onCall = this.onCall!;
     return call.then(
       (response) => {
-        onCall(name, performance.now() - start, true);
+        onCall(name, performance.now() - start, failedBefore || !response.isError);
         return response;
       },
       (err: unknown) => {

@@ -22,7 +22,7 @@ const httpReadiness = new WeakMap<Server, { serving: boolean }>();
  * Kubernetes probes call) answer 503 while not serving, in front of whatever app serves `server`;
  * every other request is served as before.
  */
-function setHttpServing(server: Server, serving: boolean): void {
+export function setHttpServing(server: Server, serving: boolean): void {
   let state = httpReadiness.get(server);
   if (!state) {
     state = { serving: true };

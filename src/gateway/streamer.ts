@@ -11,6 +11,14 @@ import type { RuntimeMetrics } from '../runtime/monitoring.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { GraphWalker, WalkOptions } from './graph-walker.js';
 import type { StreamDocsOptions } from './stream-options.js';
+import {
+  itemDocuments,
+  type StreamDocOptions,
+  type StreamWalker,
+  type StreamWalkOptions,
+} from './stream-walker.js';
+import { createStreamDocRequest, type StreamDocRequest } from '../transport/grpc/stream-doc.js';
+import type { Document } from '../document/index.js';
 import { serveStreamerToWorkers, WorkerThreadStreamer, type StreamerApi } from './worker-streamer.js';
 
 /** Options of {@link GatewayStreamer.rpcStream}. */
@@ -48,7 +56,37 @@ export class GatewayStreamer {
     private readonly defaultPrefetch = 1000,
     /** With monitoring: the Gateway's request metrics (`jina_receiving_request_seconds`...). */
     private readonly metrics?: RuntimeMetrics,
+    /** Walks streaming requests (see `stream-walker.ts`); without it, streams are UNIMPLEMENTED. */
+    private readonly streams?: StreamWalker,
   ) {}
+
+  /**
+   * One document through a streaming endpoint of the Flow; yields the streamed items as they come
+   * (an error item ends the stream). See {@link StreamWalker} for the semantics.
+   */
+  streamItems(request: StreamDocRequest, options: StreamWalkOptions = {}): AsyncGenerator<StreamDocRequest> {
+    if (!this.streams) throw new FlowgateError(Code.Unimplemented, 'this Gateway has no stream walker');
+    return this.streams.stream(request, options);
+  }
+
+  /**
+   * Streams the documents a streaming endpoint yields for `doc` (custom Gateways). An Executor error
+   * throws its ExecutorError; `break` cancels the stream end to end.
+   *
+   * @example
+   * ```ts
+   * for await (const d of this.streamer.streamDoc({ doc: new Document({ text: 'a b' }), execEndpoint: '/generate' }))
+   *   res.write(d.text);
+   * ```
+   */
+  streamDoc(options: StreamDocOptions): AsyncGenerator<Document> {
+    const request = createStreamDocRequest({
+      endpoint: options.execEndpoint ?? '/',
+      doc: options.doc,
+      parameters: options.parameters,
+    });
+    return itemDocuments(this.streamItems(request, { signal: options.signal }));
+  }
 
   /** One request through the graph; `signal` cancels it (see {@link WalkOptions}). */
   process(request: DataRequest, options: WalkOptions = {}): Promise<DataRequest> {

@@ -66,6 +66,8 @@ export function spawnRuntime(options: SpawnOptions): Promise<RunningChild> {
     tail = (tail + chunk.toString('utf8')).slice(-8000);
   });
   const running: RunningChild = { name: options.name, process: child, ports: [], stderrTail: () => tail };
+  // "gateway gateway" would say one word twice.
+  const label = options.name === options.role ? options.role : `${options.role} ${options.name}`;
   return new Promise<RunningChild>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
@@ -73,12 +75,31 @@ export function spawnRuntime(options: SpawnOptions): Promise<RunningChild> {
       settled = true;
       clearTimeout(timer);
       const out = tail.trim() ? `\n--- its error output ---\n${tail.trim()}` : '';
-      reject(
-        new FlowgateError(Code.Unavailable, `${options.role} ${options.name} failed to start: ${why}${out}`),
-      );
+      reject(new FlowgateError(Code.Unavailable, `${label} failed to start: ${why}${out}`));
     };
     child.once('error', (err) => fail(err.message));
-    child.once('exit', (code, signal) => fail(`it exited (${signal ?? `code ${code}`}) before it was ready`));
+    // Its last words on stderr may arrive after 'exit': wait for the stream's end to quote them.
+    // (At most 1 s: a process it started may hold the stream open.)
+    const afterStderr = (f: () => void) => {
+      const stderr = child.stderr;
+      if (!stderr || stderr.readableEnded) return f();
+      const once = () => {
+        clearTimeout(wait);
+        stderr.off('end', once);
+        f();
+      };
+      const wait = setTimeout(once, 1000);
+      stderr.once('end', once);
+    };
+    child.once('exit', (code, signal) =>
+      afterStderr(() =>
+        fail(
+          code === 13
+            ? 'it exited (code 13: an await in its start-up never settled and nothing kept it running) before it was ready'
+            : `it exited (${signal ?? `code ${code}`}) before it was ready`,
+        ),
+      ),
+    );
     child.on('message', (msg: ChildMessage) => {
       if (msg.type === 'ready') {
         settled = true;

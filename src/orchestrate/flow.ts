@@ -12,7 +12,7 @@ import { callerFile, definingFile } from '../executor/requests.js';
 import type { Protocol } from '../gateway/gateway.js';
 import { freePort } from '../serve/gateway-runtime.js';
 import { GATEWAY_NODE, buildTopology, type TopologyNode } from '../gateway/topology.js';
-import { isChildProcess, registerClass } from '../runtime/class-registry.js';
+import { isChildProcess, markChildFlowStart, registerClass } from '../runtime/class-registry.js';
 import { renderFlowchart } from './export/flowchart.js';
 import { spawnRuntime, stopChild, type RunningChild } from './child-process.js';
 import { startContainerGateway } from './container-gateway.js';
@@ -161,6 +161,10 @@ export class Flow {
   get protocols(): Protocol[] {
     return [...this._protocols];
   }
+  /** True when the Gateway serves TLS (`sslCertfile`): its addresses are grpcs://, https://, wss://. */
+  get tls(): boolean {
+    return this.gateway.sslCertfile !== undefined;
+  }
   /**
    * The Prometheus port of every process with `monitoring` on, by process name: `gateway`, an
    * Executor's name (`name/rep-1`, `name/shard-0`, `name/head` with replicas and shards). Known
@@ -210,7 +214,10 @@ export class Flow {
 
   /** Starts every Executor, then the Gateway; resolves when all are ready. */
   async start(): Promise<this> {
-    if (isChildProcess()) return new Promise<never>(() => undefined);
+    if (isChildProcess()) {
+      markChildFlowStart(); // the class loader's cue: this script registers no more classes
+      return new Promise<never>(() => undefined);
+    }
     if (this.started) return this;
     this.started = true;
     this._monitoringPorts = {};

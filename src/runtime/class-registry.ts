@@ -46,3 +46,19 @@ export function whenRegistered(name: string): Promise<ExecutorClass> {
     waiters.set(name, list);
   });
 }
+
+let flowStartReached: (() => void) | undefined;
+const flowStart = new Promise<void>((resolve) => (flowStartReached = resolve));
+
+/**
+ * Called by `Flow.start()` in a child: the script this child imported again has reached a Flow's
+ * `start()`, which never resolves here, so the script will register no more classes.
+ */
+export function markChildFlowStart(): void {
+  flowStartReached?.();
+}
+
+/** Resolves when the imported script reached a Flow's `start()` (see {@link markChildFlowStart}). */
+export function whenChildFlowStarted(): Promise<void> {
+  return flowStart;
+}

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { Code, FlowgateError } from '../core/errors.js';
 import { parseBatchingConfig, type DynamicBatchingConfig } from '../executor/dynamic-batching.js';
 import { Executor, type ExecutorClass } from '../executor/executor.js';
-import { registeredClass, whenRegistered } from './class-registry.js';
+import { registeredClass, whenChildFlowStarted, whenRegistered } from './class-registry.js';
+import { importUserModule } from './user-module.js';
 
 /** Where to find an Executor class: a module (path or file URL) and the class name in it. */
 export interface ExecutorRef {
@@ -20,17 +21,6 @@ export interface LoadedExecutor {
   metas: Record<string, unknown>;
   /** The YAML's `dynamic_batching` section: endpoint -> batching options. */
   dynamicBatching?: DynamicBatchingConfig;
-}
-
-let tsxRegistered = false;
-
-async function ensureTypeScriptLoader(path: string): Promise<void> {
-  if (!/\.[cm]?tsx?$/.test(path) || tsxRegistered) return;
-  tsxRegistered = true;
-  const active = process.execArgv.some((a) => a.includes('tsx'));
-  if (active) return;
-  const api = (await import('tsx/esm/api')) as { register: () => unknown };
-  api.register();
 }
 
 function toUrl(module: string, base = process.cwd()): string {
@@ -81,8 +71,7 @@ export async function loadExecutorClass(ref: ExecutorRef, timeoutMs = 30_000): P
  */
 export async function loadClass<T>(ref: ExecutorRef, kind: ClassKind, timeoutMs = 30_000): Promise<T> {
   const url = toUrl(ref.module);
-  await ensureTypeScriptLoader(url);
-  const importing = import(url).then((mod: Record<string, unknown>) => pickClass(mod, ref, url, kind));
+  const importing = importUserModule(url).then((mod) => pickClass(mod, ref, url, kind));
   if (!ref.className) return importing as Promise<T>;
   const registered = whenRegistered(ref.className);
   let timer: NodeJS.Timeout | undefined;
@@ -100,10 +89,31 @@ export async function loadClass<T>(ref: ExecutorRef, kind: ClassKind, timeoutMs 
     timer.unref();
   });
   try {
-    return (await Promise.race([importing, registered, timeout])) as T;
+    return (await Promise.race([importing, registered, stuckAtFlowStart(ref, url, kind), timeout])) as T;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Rejects when the module being imported (a script that defines the class and runs Flows) reached a
+ * Flow's `start()` without registering the class: in a child that `start()` never returns, so the
+ * class, passed to a later Flow, can never be found. Waits one macrotask first, in case it is
+ * registered right after an un-awaited `start()`.
+ */
+async function stuckAtFlowStart(ref: ExecutorRef, url: string, kind: ClassKind): Promise<never> {
+  await whenChildFlowStarted();
+  await new Promise((r) => setImmediate(r));
+  const found = registeredClass(ref.className!);
+  if (found) return found as never;
+  const file = url.startsWith('file:') ? fileURLToPath(url) : url;
+  throw new FlowgateError(
+    Code.FailedPrecondition,
+    `${ref.className} (${kind.kind}) is defined in ${file}, which this child process imports again ` +
+      `to find it; there the script stops at an earlier Flow's start() (a child never starts a Flow), ` +
+      `before the code that passes ${ref.className} runs. Move ${ref.className} into its own module ` +
+      `and import it into ${basename(file)}.`,
+  );
 }
 
 function pickClass(mod: Record<string, unknown>, ref: ExecutorRef, url: string, kind: ClassKind): unknown {
@@ -159,10 +169,7 @@ async function loadExecutorYaml(path: string): Promise<LoadedExecutor> {
   const base = dirname(resolve(path));
   let cls: ExecutorClass | undefined;
   for (const m of modules) {
-    const mod = (await ensureTypeScriptLoader(m).then(() => import(toUrl(m, base)))) as Record<
-      string,
-      unknown
-    >;
+    const mod = await importUserModule(toUrl(m, base));
     if (typeof mod[jtype] === 'function') cls = mod[jtype] as ExecutorClass;
   }
   cls ??= registeredClass(jtype);

@@ -20,6 +20,7 @@ const BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const BYTES = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
 type RuntimeLabel = 'runtime_name';
+type StreamLabels = 'runtime_name' | 'executor_endpoint';
 type SendLabels = 'runtime_name' | 'executor';
 type ExecutorLabels = 'runtime_name' | 'executor' | 'executor_endpoint';
 
@@ -66,6 +67,21 @@ export class RuntimeMetrics {
   private readonly batchWaits: Histogram<ExecutorLabels>;
   private readonly sends = new Map<string, SendChildren>();
   private readonly endpoints = new Map<string, EndpointChildren>();
+  private readonly streamItems: Counter<StreamLabels>;
+  private readonly streamFirstItem: Histogram<StreamLabels>;
+  private readonly streams: Counter<StreamLabels | 'outcome'>;
+
+  /** One streamed item of `endpoint`; `firstAfterSeconds` for the first one of its stream. */
+  observeStreamItem(endpoint: string, firstAfterSeconds?: number): void {
+    const labels = { runtime_name: this.runtimeName, executor_endpoint: endpoint };
+    this.streamItems.inc(labels);
+    if (firstAfterSeconds !== undefined) this.streamFirstItem.observe(labels, firstAfterSeconds);
+  }
+
+  /** A stream of `endpoint` ended: `ok`, `error` or `cancelled`. */
+  observeStreamEnd(endpoint: string, outcome: 'ok' | 'error' | 'cancelled'): void {
+    this.streams.inc({ runtime_name: this.runtimeName, executor_endpoint: endpoint, outcome });
+  }
 
   constructor(
     readonly runtimeName: string,
@@ -137,6 +153,18 @@ export class RuntimeMetrics {
       SECONDS,
     );
     this.documents = counter('jina_document_processed_total', 'Documents processed by the Executor', exec);
+    const st: StreamLabels[] = ['runtime_name', 'executor_endpoint'];
+    this.streamItems = counter('flowgate_stream_items_total', 'Documents streamed (streaming endpoints)', st);
+    this.streamFirstItem = histogram(
+      'flowgate_stream_first_item_seconds',
+      'Time from the start of a stream to its first item, seconds',
+      st,
+      SECONDS,
+    );
+    this.streams = counter('flowgate_streams_total', 'Streams ended, by outcome (ok, error, cancelled)', [
+      ...st,
+      'outcome',
+    ]);
     this.batchSizes = histogram(
       'jina_dynamic_batch_size',
       'Documents per batch of a dynamically batched endpoint',

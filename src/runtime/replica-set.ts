@@ -7,6 +7,13 @@ import { JinaDiscoverEndpointsRPCService } from '../transport/grpc/codec.js';
 import { DnsReplicas, isStaticAddress, resolveIntervalFromEnv, type LookupFn } from './dns-replicas.js';
 import { sentBytes, type RuntimeMetrics } from './monitoring.js';
 import {
+  createStreamClient,
+  generatorEndpoints,
+  replicaStream,
+  type ReplicaStreamOptions,
+} from './replica-stream.js';
+import type { StreamDocRequest } from '../transport/grpc/stream-doc.js';
+import {
   ReplicaConnection,
   wasDelivered,
   type ReplicaCallOptions,
@@ -79,6 +86,10 @@ export class ReplicaSet {
   /** Replicas whose address vanished, closing once their calls in flight are answered. */
   private readonly retired = new Set<ReplicaConnection>();
   private closed = false;
+  /** The generator endpoints, learnt with the endpoints (see `replica-stream.ts`). */
+  private streaming = new Set<string>();
+  /** One channel per replica address for streams (a small HTTP/2 window: `STREAM_WINDOW_BYTES`). */
+  private readonly streamClients = new Map<string, grpc.Client>();
 
   constructor(
     readonly name: string,
@@ -277,6 +288,7 @@ export class ReplicaSet {
           {},
           { deadlineMs },
         );
+        this.streaming = generatorEndpoints(response.schemas);
         return new Set(response.endpoints ?? []);
       } catch (err) {
         // An Executor that cannot tell its endpoints is sent every request.
@@ -289,6 +301,37 @@ export class ReplicaSet {
       `cannot reach Executor ${this.name} at ${this.addresses.join(', ')} to ask its endpoints (${(lastError as Error)?.message}); it may be down`,
       { cause: lastError, details: { executor: this.name, addresses: this.addresses } },
     );
+  }
+
+  /** The endpoints served by a generator method (streaming endpoints). */
+  async streamingEndpoints(): Promise<Set<string>> {
+    await this.endpoints();
+    return this.streaming;
+  }
+
+  /**
+   * Calls `stream_doc` on the replica with the fewest calls in flight; `timeoutSendMs` is the
+   * deadline of the whole stream unless `options.deadline` is sooner.
+   */
+  async *streamDoc(
+    request: StreamDocRequest,
+    options: ReplicaStreamOptions = {},
+  ): AsyncGenerator<StreamDocRequest> {
+    await this.endpoints();
+    const replica = this.pick();
+    if (!replica) throw this.unresolved();
+    let client = this.streamClients.get(replica.address);
+    if (!client) {
+      client = createStreamClient(replica.address, this.options);
+      this.streamClients.set(replica.address, client);
+    }
+    const send = this.options.timeoutSendMs;
+    const own = send !== undefined && send > 0 ? Date.now() + send : undefined;
+    const deadline = own === undefined ? options.deadline : Math.min(own, options.deadline ?? Infinity);
+    yield* replicaStream(client, { executor: this.name, address: replica.address }, request, {
+      ...options,
+      deadline,
+    });
   }
 
   private unresolved(): FlowgateError {
@@ -305,6 +348,7 @@ export class ReplicaSet {
     this.closed = true;
     for (const n of this.names) n.close();
     for (const r of [...this.replicas, ...this.retired]) r.close();
+    for (const c of this.streamClients.values()) c.close();
   }
 }
 

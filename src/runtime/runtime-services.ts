@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { DataRequest } from '../proto/request.js';
+import { jsonToStruct, type JsonObject } from '../proto/struct.js';
 import type { jina } from '../proto/wire.js';
 import type { FlowgateGrpcServer } from '../transport/grpc/rpc-server.js';
 import {
@@ -22,6 +23,19 @@ export interface RuntimeServices {
   serveStream(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): void;
   /** The endpoints served, for `endpoint_discovery`. */
   endpoints(): string[] | Promise<string[]>;
+  /** The streaming (generator) endpoints among them: `schemas[endpoint].is_generator` in discovery. */
+  streamingEndpoints?(): Set<string>;
+}
+
+/**
+ * `EndpointsProto.schemas` marking the generator endpoints as the original's DocArray v2 schemas do
+ * (`{ "/gen": { is_generator: true, is_singleton_doc: true } }`); nothing without any.
+ */
+function generatorSchemas(streaming: Set<string> | undefined): Pick<jina.IEndpointsProto, 'schemas'> {
+  if (!streaming || streaming.size === 0) return {};
+  const schemas: JsonObject = {};
+  for (const e of streaming) schemas[e] = { is_generator: true, is_singleton_doc: true };
+  return { schemas: jsonToStruct(schemas) };
 }
 
 /** The trailer that marks a response carrying an Executor error (`is-error: true`). */
@@ -59,7 +73,8 @@ export function addRuntimeServices(s: FlowgateGrpcServer, r: RuntimeServices): v
       Promise.resolve()
         .then(() => r.endpoints())
         .then(
-          (endpoints) => cb(null, { endpoints, writeEndpoints: [] }),
+          (endpoints) =>
+            cb(null, { endpoints, writeEndpoints: [], ...generatorSchemas(r.streamingEndpoints?.()) }),
           (err: unknown) => cb(r.toStatus(err)),
         );
     },

@@ -10,6 +10,8 @@ import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/rpc
 import { GracefulStop, gracePeriodFromEnv } from './graceful-stop.js';
 import { Observability, observeWorkerCall, type ObservabilityOptions } from './observability.js';
 import { addRuntimeServices } from './runtime-services.js';
+import { addStreamDocService } from './stream-doc.js';
+import { observeWorkerStream } from './stream-observe.js';
 
 /** Options of {@link WorkerRuntime}. */
 export interface WorkerRuntimeOptions {
@@ -96,6 +98,14 @@ export class WorkerRuntime {
       toStatus: (err) => toGrpcStatus(err),
       serveStream: (call) => this.serveStream(call),
       endpoints: () => this.handler.endpoints,
+      streamingEndpoints: () => this.handler.streamingEndpoints,
+    });
+    addStreamDocService(this.grpcServer, {
+      handler: this.handler,
+      metadata: (md) => this.forwardedMetadata(md),
+      onStart: () => this.inFlight++,
+      onEnd: () => this.inFlight--,
+      observe: this.observability && observeWorkerStream(this.observability, this.name),
     });
     this.port = await this.grpcServer.listen(
       this.options.host ?? '127.0.0.1',

@@ -10,6 +10,7 @@ import { loadBuiltinGateway, loadGraphqlRoutes } from './builtin-gateways.js';
 import { isOnePort, startOnePort, type RunningOnePort } from './one-port-runtime.js';
 import { ConnectionPool } from '../gateway/connection-pool.js';
 import { executorStreamers } from '../gateway/executor-streamer.js';
+import { StreamWalker } from '../gateway/stream-walker.js';
 import { FlowStats } from '../gateway/flow-stats.js';
 import type { Gateway, GatewayClass, Protocol } from '../gateway/gateway.js';
 import { GraphWalker } from '../gateway/graph-walker.js';
@@ -111,6 +112,11 @@ export class GatewayRuntime {
   private front: RunningOnePort | undefined;
   ports: number[] = [];
 
+  /** The Gateways this runtime serves, one per port (known from `start()` on). */
+  get served(): readonly Gateway[] {
+    return this.gateways;
+  }
+
   /** The port the Prometheus metrics are served on, when `observability.monitoring` is on. */
   get monitoringPort(): number | undefined {
     return this.observability?.monitoringPort;
@@ -166,7 +172,8 @@ export class GatewayRuntime {
       security.forwardMetadata = [...new Set([...(security.forwardMetadata ?? []), ...TRACE_CONTEXT_KEYS])];
     const logger = consoleLogger(name);
     const walker = new GraphWalker(topology, pool, logger, obs?.tracing);
-    const streamer = new GatewayStreamer(walker, pool, c.prefetch ?? 1000, obs?.metrics);
+    const streams = new StreamWalker(topology, pool, obs?.metrics);
+    const streamer = new GatewayStreamer(walker, pool, c.prefetch ?? 1000, obs?.metrics, streams);
     this.streamer = streamer;
     GatewayStreamer.setCurrent(streamer);
     const common = {
@@ -211,11 +218,20 @@ export class GatewayRuntime {
     }
     for (const g of this.gateways) await g.setupServer();
     this.running = this.gateways.map((g) => g.runServer());
-    // A server that fails to bind rejects runServer(): surface that instead of hanging.
-    const failure = Promise.race(this.running.map((p) => p.then(() => new Promise<never>(() => undefined))));
+    // A server that fails to bind rejects runServer(): surface that instead of hanging. A custom
+    // Gateway's runServer() that returns while nothing listens on its port is an error too.
     const bound = c.uses
       ? this.waitListening(host, ports).then(() => ports)
       : Promise.all(this.gateways.map((g) => g.listening));
+    const failure = Promise.race(
+      this.running.map((p, i) =>
+        p.then(() =>
+          c.uses
+            ? this.returnedEarly(this.gateways[i]!, ports[i]!, bound)
+            : new Promise<never>(() => undefined),
+        ),
+      ),
+    );
     this.ports = await Promise.race([failure, bound]);
     if (onePort) {
       this.front = await startOnePort(this.gateways, {
@@ -235,6 +251,19 @@ export class GatewayRuntime {
       this.ports = protocols.map(() => this.front!.port);
     }
     return this.ports;
+  }
+
+  /** After a Gateway's runServer() returned: rejects unless its port listens within 2 s. */
+  private async returnedEarly(g: Gateway, port: number, listened: Promise<unknown>): Promise<never> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 2000)));
+    const first = await Promise.race([listened, late]);
+    clearTimeout(timer);
+    if (first !== 'late') return new Promise<never>(() => undefined);
+    throw new FlowgateError(
+      Code.FailedPrecondition,
+      `${g.constructor.name}.runServer() returned, and nothing listens on port ${port}: runServer() must start the server on this.port and resolve only when it stops (after shutdown())`,
+    );
   }
 
   private async waitListening(host: string, ports: number[]): Promise<void> {

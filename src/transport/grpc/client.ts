@@ -2,10 +2,23 @@ import * as grpc from '@grpc/grpc-js';
 import { Code, FlowgateError } from '../../core/errors.js';
 import type { DataRequest } from '../../proto/request.js';
 import type { jina } from '../../proto/wire.js';
-import { createJinaClient, duplex, unary, type Compression } from './link.js';
+import {
+  createJinaClient,
+  createStreamClient,
+  duplex,
+  unary,
+  type Compression,
+  type JinaClientOptions,
+} from './link.js';
+import type { StreamDocRequest } from './stream-doc.js';
+import { grpcStreamDoc } from './client-stream.js';
 import { JinaGatewayDryRunRPCService, JinaInfoRPCService, JinaRPCService } from './codec.js';
 import { tlsFailure } from '../shared/tls-errors.js';
-import type { ClientTransport, TransportCallOptions } from '../shared/client-transport.js';
+import type {
+  ClientTransport,
+  TransportCallOptions,
+  TransportStreamOptions,
+} from '../shared/client-transport.js';
 
 /** Options of the gRPC transport. */
 export interface GrpcTransportOptions {
@@ -71,6 +84,8 @@ function drained(call: grpc.ClientDuplexStream<DataRequest, DataRequest>): Promi
 export class GrpcTransport implements ClientTransport {
   private readonly client: grpc.Client;
   private readonly headers: Record<string, string>;
+  private readonly clientOptions: JinaClientOptions;
+  private streamClient: grpc.Client | undefined;
 
   constructor(
     private readonly address: string,
@@ -79,13 +94,14 @@ export class GrpcTransport implements ClientTransport {
     const credentials = options.tls
       ? grpc.credentials.createSsl(options.rootCertificates ?? null)
       : grpc.credentials.createInsecure();
-    this.client = createJinaClient(address, {
+    this.clientOptions = {
       credentials,
       compression: options.compression,
       maxMessageBytes: options.maxMessageBytes,
       // a restarted Gateway is found again within a second or two, not after grpc-js's 2 minutes
       channelOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2000 },
-    });
+    };
+    this.client = createJinaClient(address, this.clientOptions);
     this.headers = options.headers ?? {};
   }
 
@@ -144,6 +160,12 @@ export class GrpcTransport implements ClientTransport {
     if (writeError) throw writeError;
   }
 
+  /** `stream_doc` on its own channel, with the small HTTP/2 window that bounds a stream's buffering. */
+  streamDoc(request: StreamDocRequest, options: TransportStreamOptions): AsyncIterable<StreamDocRequest> {
+    this.streamClient ??= createStreamClient(this.address, this.clientOptions);
+    return grpcStreamDoc(this.streamClient, this.address, this.metadata(options.metadata), request, options);
+  }
+
   async dryRun(timeoutMs = 5000): Promise<jina.IStatusProto> {
     try {
       const { response } = await unary(
@@ -174,5 +196,6 @@ export class GrpcTransport implements ClientTransport {
 
   async close(): Promise<void> {
     this.client.close();
+    this.streamClient?.close();
   }
 }

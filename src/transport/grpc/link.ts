@@ -139,3 +139,19 @@ export async function checkHealth(client: grpc.Client, timeoutMs = 1000): Promis
 }
 
 export { JinaServices };
+
+/**
+ * The HTTP/2 receive window of the channels that carry streams, bytes: at most this much of a
+ * stream is in flight between two processes (in the kernel's buffers and grpc-js's) before the
+ * sender's writes wait. Data requests use a 64 MiB window (large documents at loopback speed); a
+ * stream of many small items does not need one, and a small one is what bounds its buffering.
+ */
+export const STREAM_WINDOW_BYTES = 256 * 1024;
+
+/** A channel for streams to `address`, with the small window above (see {@link STREAM_WINDOW_BYTES}). */
+export function createStreamClient(address: string, options: JinaClientOptions = {}): grpc.Client {
+  return createJinaClient(address, {
+    ...options,
+    channelOptions: { ...options.channelOptions, 'grpc-node.flow_control_window': STREAM_WINDOW_BYTES },
+  });
+}

@@ -17,6 +17,12 @@ import { Gateway, type GatewayOptions } from '../../gateway/gateway.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type TlsKeyPair } from '../../gateway/security.js';
 import { dryRun } from '../../gateway/dry-run.js';
 import { toGrpcStatus } from './status.js';
+import {
+  GATEWAY_STREAM_DOC_SERVICE,
+  serveGatewayStreamDoc,
+  type GatewayStreamCall,
+} from './server-stream-doc.js';
+import { STREAM_DOC_SERVICE } from './stream-doc.js';
 import { forwardedHeaders, type Headers } from '../../core/headers.js';
 
 /** What every kind of server call has (grpc-js does not export its own name for it). */
@@ -152,6 +158,15 @@ export class GrpcGateway extends Gateway {
         },
       ),
     });
+    s.server.addService(GATEWAY_STREAM_DOC_SERVICE, {
+      stream_doc: this.guarded<GatewayStreamCall>(
+        GATEWAY_STREAM_DOC_SERVICE.stream_doc.path,
+        (call, auth) =>
+          void serveGatewayStreamDoc(call, this.streamer, this.forwardable(call, auth), toGrpcStatus),
+        (call, status) => call.emit('error', status),
+      ),
+    });
+    s.serviceNames.push(STREAM_DOC_SERVICE);
     s.server.addService(JinaGatewayDryRunRPCService, {
       dry_run: this.unaryGuard<unknown, jina.IStatusProto>(
         JinaGatewayDryRunRPCService.dry_run.path,

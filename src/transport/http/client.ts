@@ -8,6 +8,9 @@ import type { jina } from '../../proto/wire.js';
 import { dataRequestFromJson, dataRequestToRequestJson, statusFromJson } from '../shared/request-json.js';
 import { lazyRequire } from '../../core/lazy-require.js';
 import { tlsFailure } from '../shared/tls-errors.js';
+import type { StreamDocRequest } from '../../document/stream-request.js';
+import { httpStreamDoc } from './client-stream.js';
+import type { TransportStreamOptions } from '../shared/client-transport.js';
 
 /** undici, loaded with the first HTTP request (not with flowgate: every Executor imports it). */
 const loadUndici = lazyRequire<typeof Undici>(import.meta.url, 'undici');
@@ -89,6 +92,18 @@ export class HttpTransport implements ClientTransport {
     this.ca = options.rootCertificates;
     const encoding = options.compression && options.compression !== 'none' ? options.compression : 'identity';
     this.headers = { ...options.headers, 'accept-encoding': encoding };
+  }
+
+  /** A stream as Server-Sent Events (see `client-stream.ts`). */
+  streamDoc(request: StreamDocRequest, options: TransportStreamOptions): AsyncIterable<StreamDocRequest> {
+    const ctx = {
+      baseUrl: this.baseUrl,
+      headers: this.headers,
+      agent: this.agent,
+      undici: loadUndici(),
+      closing: this.closing.signal,
+    };
+    return httpStreamDoc(ctx, request, options);
   }
 
   async *stream(

@@ -13,6 +13,7 @@ import type { GatewayStreamer } from '../../gateway/streamer.js';
 
 /** What registers the GraphQL routes on an app (the GraphQL server's `registerGraphqlRoutes`). */
 export type RegisterGraphqlRoutes = (app: FastifyInstance, options: { streamer: GatewayStreamer }) => void;
+import { discoverStreamingEndpoints, registerStreamRoutes } from './server-stream-routes.js';
 
 /** Options of {@link HttpGateway} (the HTTP part of `configGateway`). */
 export interface HttpGatewayOptions extends GatewayOptions, HttpServerOptions {
@@ -106,6 +107,12 @@ export class HttpGateway extends FastifyGateway {
         );
       (await o.loadGraphqlRoutes())(app, { streamer: this.streamer });
     }
+    // Streaming endpoints first: their POST route is SSE, so the data routes leave it alone.
+    registerStreamRoutes(app, {
+      streamer: this.streamer,
+      logger: this.logger,
+      endpoints: await discoverStreamingEndpoints(this.streamer),
+    });
     registerDataRoutes(app, {
       streamer: this.streamer,
       logger: this.logger,

@@ -1,3 +1,4 @@
+import type { StreamDocRequest } from '../../document/stream-request.js';
 import type { DataRequest } from '../../proto/request.js';
 import type { jina } from '../../proto/wire.js';
 
@@ -18,9 +19,23 @@ export interface TransportCallOptions {
 export interface ClientTransport {
   /** Sends requests and yields responses (completion order unless `resultsInOrder`). */
   stream(requests: AsyncIterable<DataRequest>, options: TransportCallOptions): AsyncIterable<DataRequest>;
+  /** Streams the items of one streaming request (see `client/stream.ts`); absent: the protocol cannot. */
+  streamDoc?: StreamDocTransport;
   /** Runs an empty request through the whole Flow and returns its status. */
   dryRun(timeoutMs?: number): Promise<jina.IStatusProto>;
   /** The Gateway's environment information. */
   status(): Promise<{ jina: Record<string, string>; envs: Record<string, string> }>;
   close(): Promise<void>;
 }
+
+/** Per-call options of a transport's `streamDoc`. */
+export interface TransportStreamOptions {
+  timeoutMs?: number;
+  metadata?: Record<string, string>;
+}
+
+/** What a transport implements to stream (see `ClientTransport.streamDoc`). */
+export type StreamDocTransport = (
+  request: StreamDocRequest,
+  options: TransportStreamOptions,
+) => AsyncIterable<StreamDocRequest>;

@@ -2,6 +2,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { FastifyInstance } from 'fastify';
 import { Code, FlowgateError } from '../../core/errors.js';
 import { Gateway } from '../../gateway/gateway.js';
+import { setHttpServing } from '../../gateway/readiness.js';
 import type { TlsKeyPair } from '../../gateway/security.js';
 
 /**
@@ -68,6 +69,12 @@ export abstract class FastifyGateway extends Gateway {
     this.logger.debug(`${this.protocols.join(', ')} Gateway listening`, { host: this.host, port: this.port });
     if (this.closed) return;
     await new Promise<void>((r) => (this.stopped = r));
+  }
+
+  /** Readiness (see `drainGateways`): `GET /` answers 503 while not serving. */
+  setServing(serving: boolean): void {
+    const server = this.httpsServer ?? this.fastify?.server;
+    if (server) setHttpServing(server, serving);
   }
 
   override async shutdown(): Promise<void> {

@@ -18,6 +18,9 @@ import { WsCloseCode, WsPath, type WsSubprotocol } from './frames.js';
 import { closeError } from './status.js';
 import { tlsFailure } from '../shared/tls-errors.js';
 import type { ClientTransport, TransportCallOptions } from '../shared/client-transport.js';
+import type { StreamDocRequest } from '../../document/stream-request.js';
+import type { TransportStreamOptions } from '../shared/client-transport.js';
+import { wsStreamDoc } from './client-stream.js';
 
 /** ws, loaded with the first socket (not with flowgate: every Executor imports it). */
 const loadWs = lazyRequire<typeof WebSocket>(import.meta.url, 'ws');
@@ -106,6 +109,12 @@ export class WebSocketTransport implements ClientTransport {
       ws.once('open', onOpen);
     });
     return { ws, url, opened };
+  }
+
+  /** A stream on a socket of its own (see `client-stream.ts`). */
+  streamDoc(request: StreamDocRequest, options: TransportStreamOptions): AsyncIterable<StreamDocRequest> {
+    const { ws, url, opened } = this.connect(WsPath.Data, 'json', options.metadata);
+    return wsStreamDoc(ws, url, opened, request, options);
   }
 
   async *stream(

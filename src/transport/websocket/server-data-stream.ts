@@ -9,6 +9,7 @@ import { WsCloseCode, type WsSubprotocol } from './frames.js';
 import { networkCloseReason } from './status.js';
 import type { GatewayStreamer } from '../../gateway/streamer.js';
 import type { Headers } from '../../core/headers.js';
+import { WsStreamSession } from './server-stream-session.js';
 
 /** Options of {@link serveDataStream}. */
 export interface DataStreamOptions {
@@ -92,9 +93,17 @@ export async function serveDataStream(ws: WebSocket, options: DataStreamOptions)
     inputEnded = true;
     inbound.end();
   };
+  const streams = new WsStreamSession(ws, {
+    streamer,
+    logger,
+    peer,
+    headers: options.headers,
+    send: (frame) => sendFrame(ws, frame, options.slowClientTimeout ?? 0),
+  });
   ws.on('message', (data, isBinary) => {
-    if (inputEnded) return;
     const raw = toFrame(data, isBinary);
+    if (streams.accept(raw)) return; // streaming requests (see server-stream-session.ts)
+    if (inputEnded) return;
     const frame = decodeRequestFrame(raw);
     if (frame.kind === 'end') return endInput();
     if (frame.kind === 'invalid') {
@@ -144,6 +153,7 @@ export async function serveDataStream(ws: WebSocket, options: DataStreamOptions)
       }
       await sendFrame(ws, frame, options.slowClientTimeout ?? 0);
     }
+    await streams.idle();
     if (!socketClosed) ws.close(WsCloseCode.Normal);
   } catch (err) {
     endInput();
