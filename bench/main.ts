@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiSource, dropTsxForFlowChildren } from './api.js';
 import { runBatching } from './batching.js';
+import { runOnePort } from './one-port.js';
 import { hasTool } from './load/external.js';
 import { NodeLoad } from './load/node-load.js';
 import type { MeasureContext } from './measure.js';
@@ -97,6 +98,7 @@ try {
   const metrics = await runMetricsCost(ctx, log, quick ? 1 : 3);
   await runStreamingBench(log, quick, failures);
   failures.push(...(await runBatching(ctx, quick, log)));
+  failures.push(...(await runOnePort(ctx, quick, log)));
   for (const c of [
     ...tp.cells,
     ...flow.chainCells,

@@ -157,8 +157,10 @@ export const gatewaySchema = z
   .object({
     /** `grpc` (default), `http`, `websocket`, `graphql`; a list serves several, one port each. */
     protocol: oneOrMany(protocolSchema).describe('grpc, http, websocket, graphql (a list serves several)'),
-    /** One port per protocol; 0 or none = a free port. */
-    port: oneOrMany(port).describe('one port per protocol; 0 or none = a free port'),
+    /** One port per protocol, or one port for several built-in protocols; 0 or none = a free port. */
+    port: oneOrMany(port).describe(
+      'one port per protocol, or one for all built-in protocols; 0 or none = a free port',
+    ),
     /** The address to bind; default 127.0.0.1 in a Flow. */
     host: z.string().describe('address to bind'),
     /**

@@ -17,6 +17,11 @@ export interface GatewayOptions {
   executor?: Record<string, ExecutorStreamer>;
   logger?: Logger;
   runtimeArgs?: Record<string, unknown>;
+  /**
+   * Served through the runtime's one-port front (several protocols on one port, see
+   * `serve/one-port.ts`): `runServer` binds no port of its own and hands its server to the front.
+   */
+  attached?: boolean;
 }
 
 /**
@@ -49,6 +54,8 @@ export abstract class Gateway {
   executor: Record<string, ExecutorStreamer>;
   logger: Logger;
   runtimeArgs: Record<string, unknown>;
+  /** See {@link GatewayOptions.attached}. */
+  readonly attached: boolean;
   private reportBound: ((port: number) => void) | undefined;
   /**
    * Resolves with the port the server is bound to, once it listens (see {@link reportListening}):
@@ -66,6 +73,7 @@ export abstract class Gateway {
     this.executor = options.executor ?? {};
     this.logger = options.logger ?? consoleLogger(this.name);
     this.runtimeArgs = options.runtimeArgs ?? {};
+    this.attached = options.attached ?? false;
   }
 
   /** Builds the server (and anything it needs). Called after injection. */

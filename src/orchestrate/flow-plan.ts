@@ -289,17 +289,21 @@ export function gatewayPlan(
   };
 }
 
-/** The Gateway's protocols and ports (one port per protocol, or none given). */
+/**
+ * The Gateway's protocols and ports: one port per protocol, ONE port for several built-in
+ * protocols (served together on it), or none given.
+ */
 export function gatewayListeners(gateway: GatewayEntry): {
   protocols: GatewayProcessConfig['protocols'] & {};
   ports: number[];
 } {
   const protocols = gateway.protocol === undefined ? ['grpc' as const] : [gateway.protocol].flat();
   const ports = gateway.port === undefined ? [] : [gateway.port].flat();
-  if (ports.length > 0 && ports.length !== protocols.length)
+  const onePort = ports.length === 1 && gateway.uses === undefined;
+  if (ports.length > 0 && ports.length !== protocols.length && !onePort)
     throw new FlowgateError(
       Code.InvalidArgument,
-      `${protocols.length} protocols but ${ports.length} ports: give one port per protocol`,
+      `${protocols.length} protocols but ${ports.length} ports: give one port per protocol, or one port for all`,
     );
   return { protocols, ports };
 }

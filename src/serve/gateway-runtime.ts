@@ -7,6 +7,7 @@ import { Observability, type ObservabilityOptions } from '../runtime/observabili
 import { TRACE_CONTEXT_KEYS } from '../runtime/trace-context.js';
 import type { Compression } from '../transport/grpc/link.js';
 import { loadBuiltinGateway, loadGraphqlRoutes } from './builtin-gateways.js';
+import { isOnePort, startOnePort, type RunningOnePort } from './one-port-runtime.js';
 import { ConnectionPool, type DeploymentCallOptions } from '../gateway/connection-pool.js';
 import { executorStreamers } from '../gateway/executor-streamer.js';
 import { StreamWalker } from '../gateway/stream-walker.js';
@@ -15,6 +16,7 @@ import type { Gateway, GatewayClass, Protocol } from '../gateway/gateway.js';
 import { GraphWalker } from '../gateway/graph-walker.js';
 import { drainGateways } from '../gateway/readiness.js';
 import {
+  DEFAULT_MAX_MESSAGE_BYTES,
   resolveGatewaySecurity,
   type GatewaySecurity,
   type GatewaySecurityOptions,
@@ -111,6 +113,8 @@ export class GatewayRuntime {
   private closing: Promise<void> | undefined;
   private observability: Observability | undefined;
   streamer: GatewayStreamer | undefined;
+  /** With one port for several protocols: the listener in front of the Gateways. */
+  private front: RunningOnePort | undefined;
   ports: number[] = [];
 
   /** The Gateways this runtime serves, one per port (known from `start()` on). */
@@ -130,10 +134,12 @@ export class GatewayRuntime {
     const host = c.host ?? '127.0.0.1';
     const protocols = c.protocols ?? ['grpc'];
     const given = c.ports ?? [];
-    if (given.length > 0 && given.length !== protocols.length && !(c.uses && given.length >= 1)) {
+    // One port for several built-in protocols (see one-port.ts); else one port per protocol.
+    const onePort = isOnePort(protocols, given, c.uses !== undefined);
+    if (!onePort && given.length > 0 && given.length !== protocols.length && !(c.uses && given.length >= 1)) {
       throw new FlowgateError(
         Code.InvalidArgument,
-        `${protocols.length} protocols (${protocols.join(', ')}) but ${given.length} ports: give one port per protocol`,
+        `${protocols.length} protocols (${protocols.join(', ')}) but ${given.length} ports: give one port per protocol, or one port for all`,
       );
     }
     const ports: number[] = [];
@@ -210,6 +216,8 @@ export class GatewayRuntime {
           port: ports[i]!,
           protocols: [protocol],
           ports: [ports[i]!],
+          // On one port the front ends TLS; the Gateways bind nothing.
+          ...(onePort ? { attached: true, tls: undefined, credentials: undefined } : {}),
         });
         this.gateways.push(g);
       });
@@ -231,6 +239,23 @@ export class GatewayRuntime {
       ),
     );
     this.ports = await Promise.race([failure, bound]);
+    if (onePort) {
+      this.front = await startOnePort(this.gateways, {
+        host,
+        port: given[0]!,
+        tls: security.tls,
+        slowClientTimeout: c.gatewayOptions?.slowClientTimeout as number | undefined,
+        logger,
+        grpcWeb: {
+          streamer,
+          authenticator: security.authenticator,
+          forwardMetadata: security.forwardMetadata,
+          maxMessageBytes: c.gatewayOptions?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+          cors: c.gatewayOptions?.cors === true,
+        },
+      });
+      this.ports = protocols.map(() => this.front!.port);
+    }
     return this.ports;
   }
 
@@ -277,6 +302,7 @@ export class GatewayRuntime {
       inFlight: () => this.pool?.inFlight ?? 0,
       gracePeriodMs: this.config.gracePeriodMs ?? gracePeriodFromEnv(),
     })
+      .then(() => this.front?.close())
       .then(() => this.streamer?.close())
       .finally(() => this.observability?.close());
     return this.closing;

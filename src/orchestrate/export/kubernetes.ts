@@ -227,7 +227,11 @@ function gatewayUnit(plan: ExportPlan, ns: string, domain: string): Unit {
     port: K8S_PORT,
   }));
   const { protocols, ports } = plan.gateway;
-  const named = protocols.map((p, i) => ({ name: p, port: ports[i]! }));
+  // One port for several protocols: one named port (`gateway`), the health check on it.
+  const named =
+    ports.length === 1 && protocols.length > 1
+      ? [{ name: 'gateway', port: ports[0]! }]
+      : protocols.map((p, i) => ({ name: p, port: ports[i]! }));
   return {
     id: 'gateway',
     component: 'gateway',

@@ -59,7 +59,15 @@ void test('gatewayPorts: the Flow ports, 8080, 8081... where none or 0 are given
     protocols: ['grpc', 'http'],
     ports: [8080, 9000],
   });
-  assert.throws(() => gatewayPorts(spec('{ protocol: [grpc, http], port: 1 }')), /one port per protocol/);
+  assert.throws(
+    () => gatewayPorts(spec('{ protocol: [grpc, http, websocket], port: [1, 2] }')),
+    /one port per protocol, or one port for all/,
+  );
+  // one port for several protocols stays one port
+  assert.deepEqual(gatewayPorts(spec('{ protocol: [grpc, http], port: 1 }')), {
+    protocols: ['grpc', 'http'],
+    ports: [1],
+  });
 });
 
 void test('planExport sorts Executors into workers, sharded, external and Gateway merges', () => {

@@ -176,14 +176,19 @@ function stringEnv(env: ExecutorSpec['env'], logLevel: string | undefined): Reco
   return out;
 }
 
-/** The Gateway's protocols and ports: the Flow's, with 8080, 8081... where it gives none or 0. */
+/**
+ * The Gateway's protocols and ports: the Flow's, with 8080, 8081... where it gives none or 0. One
+ * port given for several built-in protocols stays one port (every protocol served on it).
+ */
 export function gatewayPorts(spec: FlowSpec): { protocols: Protocol[]; ports: number[] } {
   const protocols = [spec.gateway.protocol ?? 'grpc'].flat();
   const given = spec.gateway.port === undefined ? [] : [spec.gateway.port].flat();
+  if (given.length === 1 && protocols.length > 1 && spec.gateway.uses === undefined)
+    return { protocols, ports: [given[0] || DEFAULT_GATEWAY_PORT] };
   if (given.length > 0 && given.length !== protocols.length)
     throw new FlowgateError(
       Code.InvalidArgument,
-      `the gateway has ${protocols.length} protocols but ${given.length} ports: give one port per protocol`,
+      `the gateway has ${protocols.length} protocols but ${given.length} ports: give one port per protocol, or one port for all`,
     );
   const ports = protocols.map((_, i) => given[i] || DEFAULT_GATEWAY_PORT + i);
   if (new Set(ports).size !== ports.length)

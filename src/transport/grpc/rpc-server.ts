@@ -1,4 +1,6 @@
 import { dirname, join } from 'node:path';
+import type { Http2Server } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -43,10 +45,24 @@ export interface FlowgateGrpcServer {
   serviceNames: string[];
   /** Binds and starts; resolves to the bound port. */
   listen(host: string, port: number, credentials?: grpc.ServerCredentials): Promise<number>;
+  /**
+   * Starts serving without binding a port: connections accepted elsewhere (the one-port front)
+   * are handed over with `injectConnection` (HTTP/2, TLS already ended by the front).
+   */
+  injector(): ConnectionInjector;
   /** Sets every registered service (and the overall `""`) to `status`. */
   setServing(serving: boolean): void;
   /** Graceful stop: waits for calls in flight up to `graceMs`, then forces. */
   close(graceMs?: number): Promise<void>;
+}
+
+/** Takes connections accepted elsewhere (grpc-js `Server.createConnectionInjector`). */
+export interface ConnectionInjector {
+  /** The HTTP/2 server the connections are given to (when grpc-js lets it be found). */
+  http2?: Http2Server;
+  injectConnection(connection: Duplex): void;
+  drain(graceTimeMs: number): void;
+  destroy(): void;
 }
 
 let reflectionPackage: protoLoader.PackageDefinition | undefined;
@@ -79,16 +95,28 @@ export function createGrpcServer(options: GrpcServerOptions = {}): FlowgateGrpcS
   health.addToServer(server);
   const serviceNames: string[] = [];
   let reflectionAdded = false;
+  const addReflection = () => {
+    if (reflectionAdded) return;
+    new ReflectionService(loadReflectionPackage()).addToServer(server);
+    reflectionAdded = true;
+  };
 
   const api: FlowgateGrpcServer = {
     server,
     health,
     serviceNames,
+    injector() {
+      addReflection();
+      const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+      // grpc-js keeps the HTTP/2 server of the injector in a private map (the one added last): the
+      // front shares its streams with the REST routes (see `one-port.ts`); absent, gRPC only.
+      const servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
+      const http2 = servers ? [...servers.keys()].at(-1) : undefined;
+      api.setServing(true);
+      return { ...injector, http2 };
+    },
     async listen(host, port, credentials = grpc.ServerCredentials.createInsecure()) {
-      if (!reflectionAdded) {
-        new ReflectionService(loadReflectionPackage()).addToServer(server);
-        reflectionAdded = true;
-      }
+      addReflection();
       const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
       const bound = await new Promise<number>((resolve, reject) => {
         server.bindAsync(address, credentials, (err, p) => {

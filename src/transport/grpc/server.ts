@@ -4,7 +4,7 @@ import { Code, FlowgateError } from '../../core/errors.js';
 import type { DataRequest } from '../../proto/request.js';
 import type { jina } from '../../proto/wire.js';
 import { environmentInfo } from '../../runtime/info.js';
-import { createGrpcServer, type FlowgateGrpcServer } from './rpc-server.js';
+import { createGrpcServer, type ConnectionInjector, type FlowgateGrpcServer } from './rpc-server.js';
 import {
   JinaGatewayDryRunRPCService,
   JinaInfoRPCService,
@@ -50,6 +50,8 @@ export interface GrpcGatewayOptions extends GatewayOptions {
 export class GrpcGateway extends Gateway {
   private grpcServer: FlowgateGrpcServer | undefined;
   private stopped: (() => void) | undefined;
+  /** With `attached`, once running: where the one-port front hands HTTP/2 connections. */
+  injector: ConnectionInjector | undefined;
   private readonly credentials: grpc.ServerCredentials | undefined;
   private readonly maxMessageBytes: number;
   private readonly authenticator: Authenticator | undefined;
@@ -227,7 +229,10 @@ export class GrpcGateway extends Gateway {
   override async runServer(): Promise<void> {
     if (!this.grpcServer)
       throw new FlowgateError(Code.FailedPrecondition, 'setupServer() must run before runServer()');
-    this.reportListening(await this.grpcServer.listen(this.host, this.port, this.credentials));
+    if (this.attached) {
+      this.injector = this.grpcServer.injector();
+      this.reportListening(this.port);
+    } else this.reportListening(await this.grpcServer.listen(this.host, this.port, this.credentials));
     await new Promise<void>((r) => (this.stopped = r));
   }
 

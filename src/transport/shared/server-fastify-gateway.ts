@@ -34,6 +34,11 @@ export abstract class FastifyGateway extends Gateway {
   /** Serve the app (built without TLS) over HTTPS with this key pair. */
   protected serveTls: TlsKeyPair | undefined;
 
+  /** The app, once set up: the one-port front routes requests to it (see `attached`). */
+  get fastifyApp(): FastifyInstance | undefined {
+    return this.fastify;
+  }
+
   /** Builds the Fastify app with every route (not listening yet). */
   protected abstract buildApp(): Promise<FastifyInstance>;
 
@@ -47,7 +52,8 @@ export abstract class FastifyGateway extends Gateway {
     const app = this.fastify;
     if (!app) throw new FlowgateError(Code.FailedPrecondition, 'setupServer() must run before runServer()');
     const tls = this.serveTls;
-    if (tls) {
+    if (this.attached) this.reportListening(this.port);
+    else if (tls) {
       const server = createHttpsServer({ key: tls.key, cert: tls.cert }, (req, res) => app.routing(req, res));
       this.httpsServer = server;
       await new Promise<void>((resolve, reject) => {
@@ -58,7 +64,7 @@ export abstract class FastifyGateway extends Gateway {
         });
       });
     } else await app.listen({ host: this.host, port: this.port });
-    const addr = (this.httpsServer ?? app.server).address();
+    const addr = this.attached ? null : (this.httpsServer ?? app.server).address();
     if (typeof addr === 'object' && addr) this.reportListening(addr.port);
     this.logger.debug(`${this.protocols.join(', ')} Gateway listening`, { host: this.host, port: this.port });
     if (this.closed) return;

@@ -103,6 +103,11 @@ export class WebSocketGateway extends Gateway {
     this.slowClientTimeout = options.slowClientTimeout ?? DEFAULT_SLOW_CLIENT_TIMEOUT_MS;
   }
 
+  /** The app, once set up: the one-port front routes requests and upgrades to it (see `attached`). */
+  get fastifyApp(): FastifyInstance | undefined {
+    return this.app;
+  }
+
   override async setupServer(): Promise<void> {
     const timeouts = slowClientOptions(this.slowClientTimeout);
     // Fastify and ws load with the WebSocket Gateway, not with flowgate
@@ -219,9 +224,12 @@ export class WebSocketGateway extends Gateway {
   override async runServer(): Promise<void> {
     if (!this.app)
       throw new FlowgateError(Code.FailedPrecondition, 'setupServer() must run before runServer()');
-    await this.app.listen({ host: this.host, port: this.port });
-    const addr = this.app.server.address();
-    if (addr && typeof addr === 'object') this.reportListening(addr.port);
+    if (this.attached) this.reportListening(this.port);
+    else {
+      await this.app.listen({ host: this.host, port: this.port });
+      const addr = this.app.server.address();
+      if (addr && typeof addr === 'object') this.reportListening(addr.port);
+    }
     await new Promise<void>((r) => (this.stopped = r));
   }
 
