@@ -26,7 +26,7 @@ void test("compression: 'brotli' is rejected from code as from YAML", () => {
 void test('add() options get the checks of a YAML Executor entry, naming the Executor', () => {
   rejects(
     () => new Flow().add({ name: 'a', uses: 'a.ts', replicas: 0 }),
-    /^add\(\): replicas in Executor 'a': must be a positive integer/,
+    /^add\(\): replicas in Executor 'a': expected a whole number >= 1, got the number 0/,
   );
   rejects(() => new Flow().add({ name: 'a', uses: 'a.ts', timeoutSend: -1 }), /timeoutSend in Executor 'a'/);
   rejects(
