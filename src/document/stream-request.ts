@@ -1,6 +1,7 @@
-import { ExecutorError } from '../core/errors.js';
 import type { Document } from './document.js';
-import { newRequestId, statusFromError, StatusCode } from '../proto/request.js';
+import { executorErrorOfStatus, newRequestId, statusFromError, StatusCode } from '../proto/request.js';
+
+export { executorErrorOfStatus };
 import type { JsonObject } from '../proto/struct.js';
 import type { jina } from '../proto/wire.js';
 
@@ -59,16 +60,4 @@ export async function* itemDocuments(items: AsyncIterable<StreamDocRequest>): As
     if (isStreamError(item)) throw executorErrorOfStatus(item.header.status);
     if (item.document) yield item.document;
   }
-}
-
-/** The ExecutorError of an ERROR status. */
-export function executorErrorOfStatus(s: jina.IStatusProto | null | undefined): ExecutorError {
-  const ex = s?.exception;
-  return new ExecutorError({
-    name: ex?.name ?? 'Error',
-    args: ex?.args ?? [],
-    stacks: ex?.stacks ?? [],
-    executor: ex?.executor ?? '',
-    description: s?.description ?? '',
-  });
 }

@@ -209,8 +209,11 @@ function pyRepr(s: string): string {
  * ```
  */
 export function executorErrorOf(res: DataRequest): ExecutorError | undefined {
-  if (!res.isError) return undefined;
-  const s = res.status;
+  return res.isError ? executorErrorOfStatus(res.status) : undefined;
+}
+
+/** The ExecutorError of an ERROR status (a data request's or a streamed item's). */
+export function executorErrorOfStatus(s: jina.IStatusProto | null | undefined): ExecutorError {
   const ex = s?.exception;
   return new ExecutorError({
     name: ex?.name ?? 'Error',
