@@ -1,6 +1,7 @@
 import { isMainThread } from 'node:worker_threads';
 import type { Headers } from '../core/headers.js';
 import { DEFAULT_PREFETCH, inFlightLimit, mapInFlight } from '../core/in-flight.js';
+import { LightAbort } from '../core/abort-like.js';
 import type { ExecutorError } from '../core/errors.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DocumentArray } from '../document/index.js';
@@ -105,9 +106,13 @@ export class GatewayStreamer {
     requests: AsyncIterable<DataRequest>,
     options: RpcStreamOptions = {},
   ): AsyncIterable<DataRequest> {
+    // One light signal for the whole stream, following the loop's: each request's calls listen to
+    // it instead of adding a DOM listener each to the loop's signal.
+    let light: LightAbort | undefined;
     return mapInFlight(
       requests,
-      (req, _i, signal) => this.process(req, { headers: options.headers, signal }),
+      (req, _i, signal) =>
+        this.process(req, { headers: options.headers, signal: (light ??= LightAbort.follow(signal).light) }),
       {
         limit: inFlightLimit(options.prefetch, this.defaultPrefetch),
         ordered: options.resultsInOrder,
