@@ -62,6 +62,11 @@ export class GatewayStreamer {
     private readonly streams?: StreamWalker,
   ) {}
 
+  /** Requests in flight per stream when the caller gives no `prefetch` (`Infinity` = unlimited). */
+  get prefetch(): number {
+    return inFlightLimit(undefined, this.defaultPrefetch);
+  }
+
   /**
    * One document through a streaming endpoint of the Flow; yields the streamed items as they come
    * (an error item ends the stream). See {@link StreamWalker} for the semantics.
