@@ -6,8 +6,7 @@ import type { ExecutorError } from '../core/errors.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DocumentArray } from '../document/index.js';
 import { buildRequests, decodeDocs } from '../document/index.js';
-import type { DataRequest } from '../proto/request.js';
-import { executorErrorOf } from '../proto/request.js';
+import { DataRequest, executorErrorOf } from '../proto/request.js';
 import type { RuntimeMetrics } from '../runtime/monitoring.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { GraphWalker, WalkOptions } from './graph-walker.js';
@@ -99,6 +98,32 @@ export class GatewayStreamer {
   process(request: DataRequest, options: WalkOptions = {}): Promise<DataRequest> {
     if (this.metrics === undefined) return this.walker.process(request, options);
     return this.metrics.observeRequest(request, () => this.walker.process(request, options));
+  }
+
+  /**
+   * One encoded `DataRequestProto` through the graph, answered encoded: the lowest-level entry for
+   * a server that has the request's bytes (an HTTP `application/x-protobuf` body, a binary frame).
+   * Only the header is decoded; parameters, routes and documents are forwarded as the bytes they
+   * came as (see `proto/request-wire.ts`). Malformed bytes reject with INVALID_ARGUMENT; Executor
+   * errors are inside the answer's status, as with {@link process}.
+   *
+   * @example
+   * ```ts
+   * const answer: Uint8Array = await streamer.processBytes(body, { signal });
+   * res.setHeader('content-type', 'application/x-protobuf').end(answer);
+   * ```
+   */
+  async processBytes(bytes: Uint8Array, options: WalkOptions = {}): Promise<Uint8Array> {
+    let request: DataRequest;
+    try {
+      request = DataRequest.decode(bytes);
+    } catch (err) {
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `the request is not a serialised DataRequestProto: ${(err as Error).message}`,
+      );
+    }
+    return (await this.process(request, options)).encode();
   }
 
   /**
