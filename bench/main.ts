@@ -21,7 +21,8 @@ import { PAYLOADS } from './payloads.js';
 import { addRatios, evaluateTargets, formatReport, type BenchReport } from './report.js';
 import { median, runFlowCosts } from './sections/flow-costs.js';
 import { runMetricsCost } from './sections/metrics.js';
-import { runThroughput, type ThroughputPlan } from './sections/throughput.js';
+import { runPeer } from './sections/peer.js';
+import { runThroughput, type CellKey, type ThroughputPlan } from './sections/throughput.js';
 import { runStreamingBench } from './streaming.js';
 
 const args = process.argv.slice(2);
@@ -32,18 +33,32 @@ const t0 = performance.now();
 const log = (line: string) =>
   process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${line}\n`);
 
+const every: CellKey[] = PAYLOADS.flatMap((p) => [[p, 1] as CellKey, [p, 64] as CellKey]);
+// Quick keeps what the targets read (c64 for the ratios, text1 c1 for the chain), nothing more.
 const plan: ThroughputPlan = quick
   ? {
-      payloads: ['text1', 'tensor1m'],
-      concurrencies: [1, 64],
-      rawEcho: { payloads: [], concurrencies: [] },
-      client: { payloads: ['text1'], concurrencies: [1, 64] },
+      cells: [
+        ['text1', 1],
+        ['text1', 64],
+        ['text100', 64],
+        ['tensor1m', 64],
+      ],
+      rawEcho: [],
+      client: [['text1', 64]],
+      protobuf: [
+        ['text1', 64],
+        ['tensor1m', 64],
+      ],
+      h2Hop: [64],
+      memoryMb: 16,
     }
   : {
-      payloads: [...PAYLOADS],
-      concurrencies: [1, 64],
-      rawEcho: { payloads: [...PAYLOADS], concurrencies: [1, 64] },
-      client: { payloads: [...PAYLOADS], concurrencies: [1, 64] },
+      cells: every,
+      rawEcho: every,
+      client: every,
+      protobuf: every,
+      h2Hop: [1, 64],
+      memoryMb: 50,
     };
 
 dropTsxForFlowChildren();
@@ -78,6 +93,8 @@ let report: BenchReport;
 try {
   const tp = await runThroughput(ctx, plan, log);
   addRatios(tp.cells);
+  const peer = await runPeer(ctx, quick ? 1 : 3, quick, log);
+  if (peer.status === 'failed') failures.push(`peer: ${peer.reason ?? '?'}`);
   const p50Ms1 = tp.cells.find(
     (c) =>
       c.group === 'flowgate' &&
@@ -99,6 +116,10 @@ try {
   await runStreamingBench(log, quick, failures);
   failures.push(...(await runBatching(ctx, quick, log)));
   failures.push(...(await runOnePort(ctx, quick, log)));
+  for (const m of tp.memory) {
+    if (m.status === 'failed')
+      failures.push(`memory ${m.protocol}${m.body ? ` (${m.body})` : ''}: ${m.reason ?? ''}`);
+  }
   for (const c of [
     ...tp.cells,
     ...flow.chainCells,
@@ -144,7 +165,9 @@ try {
       startMedianMs: Object.fromEntries(Object.entries(flow.startMs).map(([n, t]) => [n, median(t)])),
     },
     metrics,
-    targets: evaluateTargets(tp.cells, tp, flow),
+    memory: tp.memory,
+    peer,
+    targets: evaluateTargets(tp.cells, { tp, flow, peer, memoryMb: plan.memoryMb }),
     failures,
     durationS: (performance.now() - t0) / 1000,
   };
