@@ -5,7 +5,9 @@
  * Run `npm run bench` (full, under 5 minutes) or `npm run bench -- --quick` (under 60 s, for CI:
  * it reports and never fails on timing; it exits 1 only when something is broken, e.g. a request
  * errors or a Flow does not start). Options: `--loadgen=node` (never wrk/h2load), `--out=FILE`
- * (another copy of the JSON). Results: bench/results/latest.json. See docs/performance.md.
+ * (another copy of the JSON), `--cpu-prof=DIR [--cell=http:text1:64,...]` (only the named cells,
+ * every server process under `--cpu-prof`, a top-30 self-time summary per process; bench/profile.ts).
+ * Results: bench/results/latest.json. See docs/performance.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -18,6 +20,7 @@ import { hasTool } from './load/external.js';
 import { NodeLoad } from './load/node-load.js';
 import type { MeasureContext } from './measure.js';
 import { PAYLOADS } from './payloads.js';
+import { runProfiles } from './profile.js';
 import { addRatios, evaluateTargets, formatReport, type BenchReport } from './report.js';
 import { median, runFlowCosts } from './sections/flow-costs.js';
 import { runMetricsCost } from './sections/metrics.js';
@@ -29,6 +32,10 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const forceNode = args.includes('--loadgen=node');
 const extraOut = args.find((a) => a.startsWith('--out='))?.slice('--out='.length);
+const cpuProf = args.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
+const profCells = (
+  args.find((a) => a.startsWith('--cell='))?.slice('--cell='.length) ?? 'http:text1:64'
+).split(',');
 const t0 = performance.now();
 const log = (line: string) =>
   process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${line}\n`);
@@ -88,6 +95,12 @@ const ctx: MeasureContext = {
   wrk,
   h2load,
 };
+if (cpuProf) {
+  // Profiles only: the named cells under --cpu-prof, nothing else (see bench/profile.ts).
+  const failed = await runProfiles(ctx, cpuProf, profCells, log).finally(() => load.stop());
+  for (const f of failed) log(`FAILED: ${f}`);
+  process.exit(failed.length ? 1 : 0);
+}
 const failures: string[] = [];
 let report: BenchReport;
 try {
