@@ -52,11 +52,8 @@ const plan: ThroughputPlan = quick
       ],
       rawEcho: [],
       client: [['text1', 64]],
-      protobuf: [
-        ['text1', 64],
-        ['tensor1m', 64],
-      ],
-      h2Hop: [64],
+      protobuf: [['tensor1m', 64]],
+      h2Hop: [],
       memoryMb: 16,
     }
   : {
@@ -75,7 +72,7 @@ const loadavgStart = loadavg()
   .map((l) => l.toFixed(2))
   .join(' ');
 log(
-  `${quick ? 'quick' : 'full'} run; flowgate from ${apiSource}/; load generators: gRPC ${h2load ? 'h2load' : 'node'}, HTTP ${wrk ? 'wrk' : 'node'}, WebSocket node; load average ${loadavgStart}`,
+  `${cpuProf ? `profiles of ${profCells.join(', ')}` : quick ? 'quick run' : 'full run'}; flowgate from ${apiSource}/; load generators: gRPC ${h2load ? 'h2load' : 'node'}, HTTP ${wrk ? 'wrk' : 'node'}, WebSocket node; load average ${loadavgStart}`,
 );
 
 // A hung part must not hold CI for its whole budget: give up well after the expected time.

@@ -54,8 +54,10 @@ export function topSelfTime(profile: CpuProfile, n = 30): string {
 function summarise(dir: string, roles: Map<number, string>): string[] {
   const written: string[] = [];
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
-    const pid = Number(/^CPU\.\d+\.\d+\.(\d+)\./.exec(f)?.[1]);
-    const role = roles.get(pid) ?? `pid${pid}`;
+    const [, p, tid] = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\./.exec(f) ?? [];
+    const pid = Number(p);
+    // Another thread of a process (thread id not 0: tsx's loader thread) gets its own name.
+    const role = `${roles.get(pid) ?? `pid${pid}`}${tid === '0' ? '' : `-thread${tid}`}`;
     const profile = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
     renameSync(join(dir, f), join(dir, `${role}.cpuprofile`));
     const out = join(dir, `${role}.top30.txt`);
