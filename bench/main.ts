@@ -76,7 +76,7 @@ log(
 );
 
 // A hung part must not hold CI for its whole budget: give up well after the expected time.
-const watchdogMin = quick ? 10 : 20;
+const watchdogMin = quick ? 10 : 30;
 setTimeout(() => {
   log(`FAILED: still running after ${watchdogMin} minutes; something hangs`);
   process.exit(1);
