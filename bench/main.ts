@@ -53,6 +53,7 @@ const plan: ThroughputPlan = quick
       rawEcho: [],
       client: [['text1', 64]],
       protobuf: [['tensor1m', 64]],
+      protobufRaw: false,
       h2Hop: [],
       memoryMb: 16,
     }
@@ -61,6 +62,7 @@ const plan: ThroughputPlan = quick
       rawEcho: every,
       client: every,
       protobuf: every,
+      protobufRaw: true,
       h2Hop: [1, 64],
       memoryMb: 50,
     };

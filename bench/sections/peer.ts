@@ -169,11 +169,19 @@ export async function runPeer(
   let gateway: BenchChild | undefined;
   let flow: RunningFlow | undefined;
   try {
-    service = await startChild(node, ['service']);
-    gateway = await startChild(node, ['gateway', String(service.port)]);
-    const started = await startEchoFlow('http', 1);
-    if ('unavailable' in started) throw new Error(`flowgate HTTP: ${started.unavailable}`);
-    flow = started;
+    // Both sides start at once; the Moleculer gateway needs its service's port first.
+    const moleculer = (async () => {
+      service = await startChild(node, ['service']);
+      gateway = await startChild(node, ['gateway', String(service.port)]);
+      return gateway;
+    })();
+    const [started] = await Promise.allSettled([startEchoFlow('http', 1), moleculer]).then((all) => {
+      if (all[0].status === 'fulfilled' && !('unavailable' in all[0].value)) flow = all[0].value;
+      for (const a of all) if (a.status === 'rejected') throw a.reason;
+      return [all[0].status === 'fulfilled' ? all[0].value : undefined];
+    });
+    if (started && 'unavailable' in started) throw new Error(`flowgate HTTP: ${started.unavailable}`);
+    if (!flow || !gateway || !service) throw new Error('the peer section did not start');
     const doors: Door[] = [
       { name: 'flowgate', port: flow.port, frontPid: flow.gatewayPid, servicePid: flow.flow.pids[0]! },
       { name: 'moleculer', port: gateway.port, frontPid: gateway.pid, servicePid: service.pid },

@@ -32,8 +32,9 @@ export interface ThroughputPlan {
   rawEcho: CellKey[];
   /** flowgate Client cells. */
   client: CellKey[];
-  /** HTTP rows with `application/x-protobuf` bodies (raw forwarder and Gateway). */
+  /** HTTP rows with `application/x-protobuf` bodies (Gateway; raw forwarder too when `protobufRaw`). */
   protobuf: CellKey[];
+  protobufRaw: boolean;
   /** Raw gRPC forwarder whose hop is a plain `node:http2` client (1 MiB tensor), by concurrency. */
   h2Hop: number[];
   /** Size of the one big request sent to each Gateway after its cells, MB (0: none). */
@@ -136,7 +137,7 @@ export async function runThroughput(
       }
       result.idleRssMb[`raw-forwarder:${protocol}`] = rssMb(fwd.pid);
       result.cells.push(...(await cellsFor(ctx, fwdTarget, 'external', plan.cells, log)));
-      if (protocol === 'http' && plan.protobuf.length) {
+      if (protocol === 'http' && plan.protobufRaw) {
         const pb: Target = { ...fwdTarget, body: 'protobuf' };
         result.cells.push(...(await cellsFor(ctx, pb, 'external', plan.protobuf, log)));
       }
