@@ -146,7 +146,7 @@ try {
   failures.push(...flow.failures);
   if (metrics.status === 'failed') failures.push(`metrics: ${metrics.reason ?? 'a cell failed'}`);
   report = {
-    version: 1,
+    version: 2,
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
     provisional: cpus().length < 4 || loadavg()[0]! > cpus().length * 0.5,

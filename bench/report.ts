@@ -24,7 +24,8 @@ export interface TargetResult {
 
 /** Everything a run produces (bench/results/latest.json). */
 export interface BenchReport {
-  version: 1;
+  /** 2 since issue 22 (memory, peer, cpuXRaw, vsLoadgen, body; the issue 22 targets). */
+  version: 2;
   date: string;
   mode: 'quick' | 'full';
   provisional: boolean;
