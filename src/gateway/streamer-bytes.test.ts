@@ -25,8 +25,8 @@ void test('processBytes: encoded request in, encoded answer out, with the routes
     answer.routes.map((r) => r.executor),
     ['gateway', 'a'],
   );
-  assert.equal(answer.parameters?.fields.k?.numberValue, 1);
-  assert.equal(answer.data?.docs?.docs.length, 1);
+  assert.equal(answer.parameters?.fields?.k?.numberValue, 1);
+  assert.equal(answer.data?.docs?.docs?.length, 1);
   await assert.rejects(
     streamer.processBytes(Uint8Array.of(0x0a, 0x05, 0x0a)),
     (err: unknown) => err instanceof FlowgateError && err.code === Code.InvalidArgument,
