@@ -96,19 +96,21 @@ export async function* mapInFlight<T, R>(
     } catch (err) {
       p = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+    // One reaction per call (a `.finally` would add a second promise per call).
     p.then(
       (v) => {
         if (options.ordered) ready.set(idx, v);
         else completed.push(v);
+        inFlight--;
+        notify();
       },
       (err: unknown) => {
         failure ??= { err };
         abort.abort();
+        inFlight--;
+        notify();
       },
-    ).finally(() => {
-      inFlight--;
-      notify();
-    });
+    );
   };
   const pull = () => {
     pulling = true;

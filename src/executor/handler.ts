@@ -101,7 +101,7 @@ export class ExecutorHandler {
       const docsMatrix = parts.map((p) => decodeDocs(p.docsBytes));
       const docsMap: Record<string, DocumentArray> = {};
       parts.forEach((p, i) => {
-        const from = p.routes.at(-1)?.executor;
+        const from = p.lastRouteExecutor;
         if (from) docsMap[from] = docsMatrix[i]!;
       });
       const docs = docsMatrix.length === 1 ? docsMatrix[0]! : mergeParts(docsMatrix);

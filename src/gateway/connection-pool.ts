@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
+import type { AbortLike } from '../core/abort-like.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { Headers } from '../core/headers.js';
 import type { DataRequest } from '../proto/request.js';
@@ -36,13 +37,15 @@ export interface ConnectionPoolOptions extends ReplicaSetOptions {
 /** Per-call options of {@link ConnectionPool.send}. */
 export interface PoolSendOptions {
   /** Aborting cancels the call (the request's client went away or its deadline passed). */
-  signal?: AbortSignal;
+  signal?: AbortLike;
   /** Headers for this call (sent to the Executor as gRPC metadata). */
   headers?: Headers;
 }
 
 /** Options of {@link ConnectionPool.streamDoc}. */
 export interface PoolStreamOptions extends PoolSendOptions {
+  /** Aborting cancels the stream. */
+  signal?: AbortSignal;
   /** The whole stream's deadline (epoch ms). */
   deadline?: number;
 }
@@ -181,7 +184,7 @@ export class ConnectionPool {
 }
 
 /** The options of the call on the gRPC link: the headers become its metadata. */
-function sendOptions(options: PoolSendOptions): { signal?: AbortSignal; metadata?: grpc.Metadata } {
+function sendOptions(options: PoolSendOptions): { signal?: AbortLike; metadata?: grpc.Metadata } {
   return { signal: options.signal, metadata: headersToMetadata(options.headers) };
 }
 

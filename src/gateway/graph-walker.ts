@@ -1,4 +1,5 @@
 import type { Headers } from '../core/headers.js';
+import { LightAbort, type AbortLike } from '../core/abort-like.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
 import { DocumentArray, decodeDocs, encodeDocs } from '../document/index.js';
@@ -29,7 +30,7 @@ export interface WalkOptions {
    * Aborting cancels the request: Executors not yet called are never called, calls in flight are
    * dropped, and `process` rejects with Cancelled. Background (floating) nodes are not cancelled.
    */
-  signal?: AbortSignal;
+  signal?: AbortLike;
 }
 
 /** What one request's walk shares between its nodes. */
@@ -38,6 +39,8 @@ interface Walk {
   endpoint: string;
   routes: Map<string, jina.IRouteProto>;
   results: Record<string, JsonObject>;
+  /** True once an Executor returned `__results__` (so `results` has entries). */
+  hasResults: boolean;
   headers: Headers | undefined;
   /** With tracing: the request's span; each Executor call gets a child span and its `traceparent`. */
   trace: RequestTrace | undefined;
@@ -58,6 +61,8 @@ interface Part {
  */
 export class GraphWalker {
   private readonly background = new Set<Promise<unknown>>();
+  /** Each deployment's endpoints once learnt (the pool asks once and keeps them too). */
+  private readonly bound = new Map<string, Set<string>>();
   /** The graph is one chain (the common case): walked with a loop, see {@link isChain}. */
   private readonly chain: boolean;
   /** The nodes the response waits for, in graph order. */
@@ -82,6 +87,7 @@ export class GraphWalker {
       endpoint: request.endpoint,
       routes: new Map(),
       results: {},
+      hasResults: false,
       headers: options.headers,
       trace: this.tracing
         ? new RequestTrace(this.tracing, `gateway ${request.endpoint}`, options.headers, {
@@ -92,9 +98,7 @@ export class GraphWalker {
     };
     // Cancel the rest of the walk when it fails or the caller gives up. A chain needs no controller
     // of its own: a failed node stops it, and the caller's signal reaches every call.
-    const abort = this.chain ? undefined : new AbortController();
-    const onCallerAbort = () => abort?.abort();
-    if (abort) options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const abort = this.chain ? undefined : LightAbort.follow(options.signal);
     const originalIds = this.topology.conditions.size > 0 ? decodeDocs(request.docsBytes).ids : undefined;
     // Executors never see the pattern: the Gateway has applied it. (A copy of the header only;
     // undefined rather than `delete`, which would slow every later access to the header.)
@@ -109,16 +113,16 @@ export class GraphWalker {
         for (const node of this.topology.nodes) part = await this.runNode(node, [part], walk, options.signal);
         response = part.request.withRequestId(part.request.requestId);
       } else {
-        response = await this.walkGraph(outgoing, walk, abort.signal);
+        response = await this.walkGraph(outgoing, walk, abort.light);
       }
     } catch (err) {
-      abort?.abort();
+      abort?.light.abort();
       const failure = options.signal?.aborted ? cancelledError() : err;
       this.logFailure(request, gatewayRoute, failure);
       walk.trace?.end(failure);
       throw failure;
     } finally {
-      if (abort) options.signal?.removeEventListener('abort', onCallerAbort);
+      abort?.detach();
     }
     if (originalIds) response = inOriginalOrder(response, originalIds);
     gatewayRoute.endTime = nowTimestamp();
@@ -131,7 +135,7 @@ export class GraphWalker {
       if (r !== undefined) routes.push(r);
     }
     response.routes = routes;
-    if (Object.keys(walk.results).length === 0) {
+    if (!walk.hasResults) {
       // The request's parameters, still encoded unless someone read them: nothing to decode.
       response.copyParameters(request);
     } else {
@@ -144,7 +148,7 @@ export class GraphWalker {
   }
 
   /** Any graph: each node starts once all its upstream parts are there; the output's part answers. */
-  private async walkGraph(outgoing: DataRequest, walk: Walk, signal: AbortSignal): Promise<DataRequest> {
+  private async walkGraph(outgoing: DataRequest, walk: Walk, signal: AbortLike): Promise<DataRequest> {
     const done = new Map<string, Promise<Part>>();
     const origin: Promise<Part> = Promise.resolve({ from: GATEWAY_NODE, request: outgoing });
     for (const node of this.topology.nodes) {
@@ -181,20 +185,19 @@ export class GraphWalker {
     node: TopologyNode,
     parts: Part[],
     walk: Walk,
-    signal: AbortSignal | undefined,
+    signal: AbortLike | undefined,
   ): Promise<Part> {
-    const failed = parts.find((p) => p.request.isError);
-    if (failed) return { from: node.name, request: failed.request };
+    for (const p of parts) if (p.request.isError) return { from: node.name, request: p.request };
     if (signal?.aborted) throw cancelledError();
     const condition = this.topology.conditions.get(node.name);
     const filtered = condition
       ? parts.map((p) => ({ ...p, request: filterDocs(p.request, condition) }))
       : parts;
     const sendParts = filtered.length > 1 && node.noReduce === true;
-    const merged = () =>
-      filtered.length === 1 ? filtered[0]!.request : reduceRequests(filtered.map((p) => p.request));
+    // The endpoints are known after the first request: no promise to wait for then.
+    const call = this.shouldCallNow(node, walk) ?? (await this.shouldCall(node, walk));
     // A skipped node passes its input on (reduced, so that no part is lost).
-    if (!(await this.shouldCall(node, walk))) return { from: node.name, request: merged() };
+    if (!call) return { from: node.name, request: merged(filtered) };
     if (signal?.aborted) throw cancelledError();
     const route: jina.IRouteProto = { executor: node.name, startTime: nowTimestamp() };
     walk.routes.set(node.name, route);
@@ -203,11 +206,16 @@ export class GraphWalker {
     try {
       const response = sendParts
         ? await this.pool.sendParts(node.name, filtered.map(labelled), callOptions)
-        : await this.pool.send(node.name, merged(), callOptions);
+        : await this.pool.send(node.name, merged(filtered), callOptions);
       traced?.end(response.isError ? (response.status?.description ?? 'error') : undefined);
       route.status = response.header.status ?? { code: StatusCode.SUCCESS };
       const r = response.parameter(RESULTS_KEY);
-      if (isJsonObject(r)) for (const [k, v] of Object.entries(r)) if (isJsonObject(v)) walk.results[k] = v;
+      if (isJsonObject(r))
+        for (const [k, v] of Object.entries(r))
+          if (isJsonObject(v)) {
+            walk.results[k] = v;
+            walk.hasResults = true;
+          }
       return { from: node.name, request: response };
     } catch (err) {
       traced?.end(err);
@@ -245,17 +253,36 @@ export class GraphWalker {
   }
 
   private async shouldCall(node: TopologyNode, walk: Walk): Promise<boolean> {
+    const known = this.shouldCallNow(node, walk);
+    if (known !== undefined) return known;
+    const bound = await this.pool.endpoints(node.name);
+    this.bound.set(node.name, bound);
+    return binds(bound, walk.endpoint);
+  }
+
+  /** Whether to call `node`'s Executor, when that is known without asking it; else undefined. */
+  private shouldCallNow(node: TopologyNode, walk: Walk): boolean | undefined {
     if (node.passThrough) return false;
     if (walk.target && !walk.target.test(node.name)) return false;
     const endpoint = walk.endpoint;
     if (endpoint === DRY_RUN_ENDPOINT) return true;
-    const bound = await this.pool.endpoints(node.name);
-    return (
-      bound.has(endpoint) ||
-      bound.has(DEFAULT_ENDPOINT) ||
-      bound.has(endpoint.startsWith('/') ? endpoint : `/${endpoint}`)
-    );
+    const bound = this.bound.get(node.name);
+    return bound === undefined ? undefined : binds(bound, endpoint);
   }
+}
+
+/** True when an Executor binding `bound` serves `endpoint`. */
+function binds(bound: Set<string>, endpoint: string): boolean {
+  return (
+    bound.has(endpoint) ||
+    bound.has(DEFAULT_ENDPOINT) ||
+    bound.has(endpoint.startsWith('/') ? endpoint : `/${endpoint}`)
+  );
+}
+
+/** The parts of a node's input as one request (reduced when there are several). */
+function merged(parts: Part[]): DataRequest {
+  return parts.length === 1 ? parts[0]!.request : reduceRequests(parts.map((p) => p.request));
 }
 
 /**

@@ -1,12 +1,12 @@
 import { isMainThread } from 'node:worker_threads';
 import type { Headers } from '../core/headers.js';
 import { DEFAULT_PREFETCH, inFlightLimit, mapInFlight } from '../core/in-flight.js';
+import { LightAbort } from '../core/abort-like.js';
 import type { ExecutorError } from '../core/errors.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DocumentArray } from '../document/index.js';
 import { buildRequests, decodeDocs } from '../document/index.js';
-import type { DataRequest } from '../proto/request.js';
-import { executorErrorOf } from '../proto/request.js';
+import { DataRequest, executorErrorOf } from '../proto/request.js';
 import type { RuntimeMetrics } from '../runtime/monitoring.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { GraphWalker, WalkOptions } from './graph-walker.js';
@@ -61,6 +61,11 @@ export class GatewayStreamer {
     private readonly streams?: StreamWalker,
   ) {}
 
+  /** Requests in flight per stream when the caller gives no `prefetch` (`Infinity` = unlimited). */
+  get prefetch(): number {
+    return inFlightLimit(undefined, this.defaultPrefetch);
+  }
+
   /**
    * One document through a streaming endpoint of the Flow; yields the streamed items as they come
    * (an error item ends the stream). See {@link StreamWalker} for the semantics.
@@ -96,6 +101,32 @@ export class GatewayStreamer {
   }
 
   /**
+   * One encoded `DataRequestProto` through the graph, answered encoded: the lowest-level entry for
+   * a server that has the request's bytes (an HTTP `application/x-protobuf` body, a binary frame).
+   * Only the header is decoded; parameters, routes and documents are forwarded as the bytes they
+   * came as (see `proto/request-wire.ts`). Malformed bytes reject with INVALID_ARGUMENT; Executor
+   * errors are inside the answer's status, as with {@link process}.
+   *
+   * @example
+   * ```ts
+   * const answer: Uint8Array = await streamer.processBytes(body, { signal });
+   * res.setHeader('content-type', 'application/x-protobuf').end(answer);
+   * ```
+   */
+  async processBytes(bytes: Uint8Array, options: WalkOptions = {}): Promise<Uint8Array> {
+    let request: DataRequest;
+    try {
+      request = DataRequest.decode(bytes);
+    } catch (err) {
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `the request is not a serialised DataRequestProto: ${(err as Error).message}`,
+      );
+    }
+    return (await this.process(request, options)).encode();
+  }
+
+  /**
    * Many requests through the graph at once, at most `prefetch` in flight: while at the limit the
    * source is not read, so a fast client cannot fill the Gateway's memory (gRPC flow control then
    * holds the client back). A network failure ends the stream with that error and cancels the
@@ -105,9 +136,13 @@ export class GatewayStreamer {
     requests: AsyncIterable<DataRequest>,
     options: RpcStreamOptions = {},
   ): AsyncIterable<DataRequest> {
+    // One light signal for the whole stream, following the loop's: each request's calls listen to
+    // it instead of adding a DOM listener each to the loop's signal.
+    let light: LightAbort | undefined;
     return mapInFlight(
       requests,
-      (req, _i, signal) => this.process(req, { headers: options.headers, signal }),
+      (req, _i, signal) =>
+        this.process(req, { headers: options.headers, signal: (light ??= LightAbort.follow(signal).light) }),
       {
         limit: inFlightLimit(options.prefetch, this.defaultPrefetch),
         ordered: options.resultsInOrder,

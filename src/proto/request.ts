@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { jina } from './wire.js';
-import { flowgate } from './wire.js';
-import { jsonToStruct, structToJson, type JsonObject, type JsonValue } from './struct.js';
+import { google, jina } from './wire.js';
+import { decodeRequestWire, encodeRequestWire, structFieldBytes } from './request-wire.js';
+import { jsonToStruct, structToJson, valueToJson, type JsonObject, type JsonValue } from './struct.js';
 import { ExecutorError } from '../core/errors.js';
 
 type IHeader = jina.IHeaderProto;
 type IRoute = jina.IRouteProto;
 type IStatus = jina.IStatusProto;
-type RawProto = flowgate.passthrough.IRawDataRequestProto;
 
 /** `StatusProto.StatusCode` values. */
 export const StatusCode = { SUCCESS: 0, ERROR: 1 } as const;
@@ -18,11 +17,13 @@ export function newRequestId(): string {
 }
 
 /**
- * A `jina.DataRequestProto` whose documents stay encoded until someone asks for them.
+ * A `jina.DataRequestProto` whose documents, parameters and routes stay encoded until someone asks
+ * for them.
  *
- * The Gateway only reads the header, parameters and routes, and forwards `docsBytes` untouched;
- * an Executor decodes the documents with `decodeDocs(req.docsBytes)`. Both encode and decode through
- * the passthrough view of the message, which is identical on the wire.
+ * The Gateway only reads the header (and looks for `__results__` in the parameters), and forwards
+ * the rest as the bytes it came as: decoding reads only the top fields (see `request-wire.ts`), and
+ * encoding splices the untouched fields back in. An Executor decodes the documents with
+ * `decodeDocs(req.docsBytes)`.
  *
  * @example
  * ```ts
@@ -36,20 +37,22 @@ export class DataRequest {
   header: IHeader;
   /** The parameters as a plain object (decoded from `google.protobuf.Struct` on first access). */
   private _parameters: JsonObject | undefined;
-  private _parametersProto: RawProto['parameters'];
-  routes: IRoute[];
+  /** The parameters still encoded (a `google.protobuf.Struct`), while nobody has read them. */
+  private _parametersBytes: Uint8Array | undefined;
+  /** The routes as objects, once read or set; before that, {@link _routesBytes}. */
+  private _routes: IRoute[] | undefined;
+  private _routesBytes: readonly Uint8Array[];
   /** The encoded `docarray.DocumentArrayProto`, or an empty array when the request has none. */
   docsBytes: Uint8Array;
   /** True when the documents came in `docs_bytes` (field 2) rather than `docs` (field 1). */
   docsInBytesField: boolean;
 
-  private constructor(proto: RawProto) {
-    this.header = proto.header ?? {};
-    this._parametersProto = proto.parameters;
-    this.routes = proto.routes ?? [];
-    const data = proto.data;
-    this.docsInBytesField = data?.docsBytes != null && data.docs == null;
-    this.docsBytes = data?.docs ?? data?.docsBytes ?? EMPTY;
+  private constructor(header: IHeader, routes: IRoute[] | undefined, routesBytes: readonly Uint8Array[]) {
+    this.header = header;
+    this._routes = routes;
+    this._routesBytes = routesBytes;
+    this.docsBytes = EMPTY;
+    this.docsInBytesField = false;
   }
 
   /** Builds a request. `requestId` defaults to a fresh id. */
@@ -63,31 +66,55 @@ export class DataRequest {
     const header: IHeader = { requestId: init.requestId ?? newRequestId() };
     if (init.endpoint !== undefined) header.execEndpoint = init.endpoint;
     if (init.targetExecutor) header.targetExecutor = init.targetExecutor;
-    const req = new DataRequest({ header, routes: [] });
+    const req = new DataRequest(header, [], NO_ROUTES);
     if (init.parameters) req.parameters = init.parameters;
     if (init.docsBytes) req.docsBytes = init.docsBytes;
     return req;
   }
 
-  /** Decodes a serialised `DataRequestProto`. Throws on malformed bytes. */
+  /**
+   * Decodes a serialised `DataRequestProto`: the header only; parameters, routes and documents are
+   * kept as their bytes. Throws on malformed bytes.
+   */
   static decode(bytes: Uint8Array): DataRequest {
-    return new DataRequest(flowgate.passthrough.RawDataRequestProto.decode(bytes));
+    const wire = decodeRequestWire(bytes);
+    const req = new DataRequest(wire.header, undefined, wire.routesBytes);
+    req._parametersBytes = wire.parametersBytes;
+    req.docsBytes = wire.docsBytes;
+    req.docsInBytesField = wire.docsInBytesField;
+    return req;
   }
 
-  /** Serialises to a `DataRequestProto`. */
+  /** Serialises to a `DataRequestProto` (fields nobody changed are copied as they came). */
   encode(): Uint8Array {
-    const proto: RawProto = {
+    return encodeRequestWire({
       header: this.header,
-      routes: this.routes,
-    };
-    const params = this._parameters !== undefined ? jsonToStruct(this._parameters) : this._parametersProto;
-    if (params) proto.parameters = params;
-    if (this.docsBytes.length > 0) {
-      proto.data = this.docsInBytesField ? { docsBytes: this.docsBytes } : { docs: this.docsBytes };
-    } else {
-      proto.data = { docs: EMPTY };
+      parameters: this._parameters !== undefined ? jsonToStruct(this._parameters) : this._parametersBytes,
+      routes: this._routes ?? this._routesBytes,
+      docsBytes: this.docsBytes,
+      docsInBytesField: this.docsInBytesField,
+    });
+  }
+
+  /** The routes (decoded on first access; the Gateway replaces them without reading them). */
+  get routes(): IRoute[] {
+    if (this._routes === undefined) {
+      this._routes = this._routesBytes.map((b) => jina.RouteProto.decode(b));
+      this._routesBytes = NO_ROUTES;
     }
-    return flowgate.passthrough.RawDataRequestProto.encode(proto).finish();
+    return this._routes;
+  }
+
+  set routes(routes: IRoute[]) {
+    this._routes = routes;
+    this._routesBytes = NO_ROUTES;
+  }
+
+  /** The name of the Executor of the last route, without decoding the others. */
+  get lastRouteExecutor(): string | undefined {
+    if (this._routes !== undefined) return this._routes.at(-1)?.executor ?? undefined;
+    const last = this._routesBytes.at(-1);
+    return last === undefined ? undefined : (jina.RouteProto.decode(last).executor ?? undefined);
   }
 
   get requestId(): string {
@@ -113,15 +140,16 @@ export class DataRequest {
 
   get parameters(): JsonObject {
     if (this._parameters === undefined) {
-      this._parameters = structToJson(this._parametersProto);
-      this._parametersProto = undefined;
+      const raw = this._parametersBytes;
+      this._parameters = raw === undefined ? {} : structToJson(google.protobuf.Struct.decode(raw));
+      this._parametersBytes = undefined;
     }
     return this._parameters;
   }
 
   set parameters(p: JsonObject) {
     this._parameters = p;
-    this._parametersProto = undefined;
+    this._parametersBytes = undefined;
   }
 
   /**
@@ -130,8 +158,9 @@ export class DataRequest {
    */
   parameter(key: string): JsonValue | undefined {
     if (this._parameters !== undefined) return this._parameters[key];
-    const value = this._parametersProto?.fields?.[key];
-    return value == null ? undefined : structToJson({ fields: { [key]: value } })[key];
+    const raw = this._parametersBytes;
+    const value = raw === undefined ? undefined : structFieldBytes(raw, key);
+    return value === undefined ? undefined : valueToJson(google.protobuf.Value.decode(value));
   }
 
   /**
@@ -140,7 +169,7 @@ export class DataRequest {
    */
   copyParameters(from: DataRequest): void {
     this._parameters = from._parameters;
-    this._parametersProto = from._parametersProto;
+    this._parametersBytes = from._parametersBytes;
   }
 
   get status(): IStatus | undefined {
@@ -159,9 +188,9 @@ export class DataRequest {
 
   /** A copy with another request id that shares everything else (for multiplexing on one stream). */
   withRequestId(requestId: string): DataRequest {
-    const c = new DataRequest({ header: { ...this.header, requestId }, routes: this.routes });
+    const c = new DataRequest({ ...this.header, requestId }, this._routes, this._routesBytes);
     c._parameters = this._parameters;
-    c._parametersProto = this._parametersProto;
+    c._parametersBytes = this._parametersBytes;
     c.docsBytes = this.docsBytes;
     c.docsInBytesField = this.docsInBytesField;
     return c;
@@ -169,9 +198,10 @@ export class DataRequest {
 
   /** A shallow copy sharing the document bytes (they are never mutated in place). */
   clone(): DataRequest {
-    const c = new DataRequest({ header: { ...this.header }, routes: [...this.routes] });
+    const routes = this._routes === undefined ? undefined : [...this._routes];
+    const c = new DataRequest({ ...this.header }, routes, this._routesBytes);
     c._parameters = this._parameters === undefined ? undefined : structuredClone(this._parameters);
-    c._parametersProto = this._parametersProto;
+    c._parametersBytes = this._parametersBytes;
     c.docsBytes = this.docsBytes;
     c.docsInBytesField = this.docsInBytesField;
     return c;
@@ -179,6 +209,7 @@ export class DataRequest {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_ROUTES: readonly Uint8Array[] = [];
 
 /** Builds a `StatusProto` with code ERROR from any thrown value. */
 export function statusFromError(err: unknown, executor: string): IStatus {

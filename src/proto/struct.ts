@@ -31,7 +31,15 @@ export function structToJson(struct: IStruct | null | undefined): JsonObject {
   return out;
 }
 
-function valueToJson(v: IValue | null | undefined): JsonValue {
+/**
+ * Converts a decoded `google.protobuf.Value` into its JSON value (`null` when absent).
+ *
+ * @example
+ * ```ts
+ * valueToJson({ numberValue: 2 }); // 2
+ * ```
+ */
+export function valueToJson(v: IValue | null | undefined): JsonValue {
   if (!v) return null;
   if (v.stringValue != null) return v.stringValue;
   if (v.numberValue != null) return v.numberValue;

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { AbortLike } from '../core/abort-like.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DataRequest } from '../proto/request.js';
 import { createJinaClient, duplex, type JinaClientOptions } from '../transport/grpc/link.js';
@@ -13,7 +14,7 @@ export interface ReplicaCallOptions {
   /** The call's deadline in ms (`timeoutSend`); undefined or <= 0 = none. */
   timeoutMs?: number;
   /** Aborting drops the call: it rejects with Cancelled and its answer, if any, is ignored. */
-  signal?: AbortSignal;
+  signal?: AbortLike;
   /** gRPC metadata for this call; when given, the call goes alone (unary) instead of on the shared stream. */
   metadata?: grpc.Metadata;
 }
@@ -40,10 +41,37 @@ const NOT_SERVING = 2;
 /** How long to wait before watching a replica's health again after the watch broke, ms. */
 const REWATCH_DELAY_MS = 1000;
 
-interface Pending {
-  resolve: (r: DataRequest) => void;
-  reject: (e: FlowgateError) => void;
-  originalId: string;
+/** One request on the shared stream, waiting for its answer (no closure per request but `onAbort`). */
+class Pending {
+  timer: NodeJS.Timeout | undefined;
+  readonly onAbort: () => void;
+
+  constructor(
+    readonly conn: ReplicaConnection,
+    readonly id: string,
+    readonly originalId: string,
+    readonly resolveFn: (r: DataRequest) => void,
+    readonly rejectFn: (e: FlowgateError) => void,
+    readonly signal: AbortLike | undefined,
+  ) {
+    this.onAbort = () => this.reject(conn.cancelledError());
+  }
+
+  private settle(): void {
+    this.conn.forget(this.id);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  resolve(r: DataRequest): void {
+    this.settle();
+    this.resolveFn(r);
+  }
+
+  reject(e: FlowgateError): void {
+    this.settle();
+    this.rejectFn(e);
+  }
 }
 
 /**
@@ -135,12 +163,22 @@ export class ReplicaConnection {
    * Unavailable when the replica cannot be reached or the stream broke, DeadlineExceeded after
    * `timeoutMs`, Cancelled when `signal` aborts.
    */
-  async send(request: DataRequest, options: ReplicaCallOptions = {}): Promise<DataRequest> {
-    if (options.signal?.aborted) throw this.cancelled();
+  send(request: DataRequest, options: ReplicaCallOptions = {}): Promise<DataRequest> {
+    if (options.signal?.aborted) return Promise.reject(this.cancelled());
     if (this.unary || (options.metadata && Object.keys(options.metadata.getMap()).length > 0)) {
       return this.unaryCall(JinaSingleDataRequestRPCService.process_single_data, request, options);
     }
     this.active++;
+    // Connected and watched already (every call but the first): straight onto the stream.
+    if (this.stream !== undefined && this.isReady()) {
+      const sent = this.onStream(request, options);
+      sent.then(this.releaseFn, this.releaseFn);
+      return sent;
+    }
+    return this.connectAndSend(request, options);
+  }
+
+  private async connectAndSend(request: DataRequest, options: ReplicaCallOptions): Promise<DataRequest> {
     try {
       await this.connected(options);
       if (options.signal?.aborted) throw this.cancelled();
@@ -149,6 +187,15 @@ export class ReplicaConnection {
       this.release();
     }
   }
+
+  /** The channel is READY and its health watch runs (or needs no start). */
+  private isReady(): boolean {
+    if (this.client.getChannel().getConnectivityState(false) !== grpc.connectivityState.READY) return false;
+    if (!this.watch && this.watchHealth && !this.closed && !this.rewatchTimer) this.startWatch();
+    return true;
+  }
+
+  private readonly releaseFn = (): void => this.release();
 
   private release(): void {
     this.active--;
@@ -160,36 +207,26 @@ export class ReplicaConnection {
     return this.unaryCall(JinaDataRequestRPCService.process_data, parts, options);
   }
 
+  /** Drops a request from the table of those waiting for an answer (it settled). */
+  forget(id: string): void {
+    this.pending.delete(id);
+  }
+
+  /** The Cancelled error of a call whose signal aborted. */
+  cancelledError(): FlowgateError {
+    return this.cancelled();
+  }
+
   private onStream(request: DataRequest, options: ReplicaCallOptions): Promise<DataRequest> {
     const stream = this.ensureStream();
     const id = this.prefix + (this.seq++).toString(36);
+    const { timeoutMs, signal } = options;
     return new Promise<DataRequest>((resolve, reject) => {
-      const { timeoutMs, signal } = options;
-      let timer: NodeJS.Timeout | undefined;
-      const settle = () => {
-        this.pending.delete(id);
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        settle();
-        reject(this.cancelled());
-      };
-      const p: Pending = {
-        resolve: (r) => {
-          settle();
-          resolve(r);
-        },
-        reject: (e) => {
-          settle();
-          reject(e);
-        },
-        originalId: request.requestId,
-      };
+      const p = new Pending(this, id, request.requestId, resolve, reject, signal);
       if (timeoutMs !== undefined && timeoutMs > 0) {
-        timer = setTimeout(() => p.reject(this.timedOut(timeoutMs)), timeoutMs);
+        p.timer = setTimeout(() => p.reject(this.timedOut(timeoutMs)), timeoutMs);
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', p.onAbort, { once: true });
       this.pending.set(id, p);
       stream.write(request.withRequestId(id));
     });

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { AbortLike } from '../core/abort-like.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import { DEFAULT_ENDPOINT } from '../executor/requests.js';
 import type { DataRequest } from '../proto/request.js';
@@ -194,12 +195,12 @@ export class ReplicaSet {
    * The replica with the fewest calls in flight among the healthy ones that are not draining
    * (round-robin on ties); a draining replica only when every other is broken.
    */
-  pick(exclude: Set<ReplicaConnection> = new Set()): ReplicaConnection | undefined {
+  pick(exclude?: Set<ReplicaConnection>): ReplicaConnection | undefined {
     const n = this.replicas.length;
     let best: ReplicaConnection | undefined;
     for (let i = 0; i < n; i++) {
       const r = this.replicas[(this.rr + i) % n]!;
-      if (exclude.has(r)) continue;
+      if (exclude?.has(r)) continue;
       if (!best || score(r) < score(best)) best = r;
     }
     this.rr = (this.rr + 1) % Math.max(n, 1);
@@ -222,12 +223,28 @@ export class ReplicaSet {
   }
 
   private callOptions(options: ReplicaSetCallOptions): ReplicaCallOptions {
-    return { ...options, timeoutMs: this.options.timeoutSendMs };
+    return { signal: options.signal, metadata: options.metadata, timeoutMs: this.options.timeoutSendMs };
   }
 
-  private async withRetries(
+  /**
+   * Calls one replica, moving the call to another when it could not be delivered (or, with
+   * `retries`, when it failed on the way). With static addresses the first attempt starts at once,
+   * without a promise of its own: the loop below only runs once a call failed.
+   */
+  private withRetries(
     call: (r: ReplicaConnection) => Promise<DataRequest>,
-    signal: AbortSignal | undefined,
+    signal: AbortLike | undefined,
+  ): Promise<DataRequest> {
+    if (this.names.length > 0 || this.replicas.length === 0 || signal?.aborted)
+      return this.retryLoop(call, signal);
+    const first = this.pick()!;
+    return call(first).catch((err: unknown) => this.retryLoop(call, signal, { replica: first, err }));
+  }
+
+  private async retryLoop(
+    call: (r: ReplicaConnection) => Promise<DataRequest>,
+    signal: AbortLike | undefined,
+    failed?: { replica: ReplicaConnection; err: unknown },
   ): Promise<DataRequest> {
     await this.resolved();
     if (this.replicas.length === 0) {
@@ -241,6 +258,20 @@ export class ReplicaSet {
     let deliveredRetries = 0;
     const tried = new Set<ReplicaConnection>();
     const addresses = new Set<string>();
+    /** Throws `err` unless the call may be tried again. */
+    const afterFailure = (err: unknown): void => {
+      if (!(err instanceof FlowgateError) || err.code === Code.Cancelled) throw err;
+      if (err.code === Code.Unavailable) this.refresh();
+      const retriable = err.code === Code.Unavailable || err.code === Code.DeadlineExceeded;
+      if (!wasDelivered(err) && ++undelivered < maxUndelivered) return;
+      if (wasDelivered(err) && retriable && deliveredRetries++ < maxDeliveredRetries) return;
+      throw addresses.size > 1 ? withTried(err, [...addresses]) : err;
+    };
+    if (failed) {
+      tried.add(failed.replica);
+      addresses.add(failed.replica.address);
+      afterFailure(failed.err);
+    }
     for (let round = 0; ;) {
       if (signal?.aborted)
         throw new FlowgateError(Code.Cancelled, `the call to Executor ${this.name} was cancelled`);
@@ -255,12 +286,7 @@ export class ReplicaSet {
       try {
         return await call(replica);
       } catch (err) {
-        if (!(err instanceof FlowgateError) || err.code === Code.Cancelled) throw err;
-        if (err.code === Code.Unavailable) this.refresh();
-        const retriable = err.code === Code.Unavailable || err.code === Code.DeadlineExceeded;
-        if (!wasDelivered(err) && ++undelivered < maxUndelivered) continue;
-        if (wasDelivered(err) && retriable && deliveredRetries++ < maxDeliveredRetries) continue;
-        throw addresses.size > 1 ? withTried(err, [...addresses]) : err;
+        afterFailure(err);
       }
     }
   }
@@ -367,7 +393,7 @@ function stripScheme(address: string): string {
   return address.replace(/^grpcs?:\/\//, '');
 }
 
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+function pause(ms: number, signal: AbortLike | undefined): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {

@@ -118,25 +118,33 @@ export class WorkerRuntime {
   private serveStream(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): void {
     // Ends the stream once the client ends it, or once stopping, when its requests are answered.
     const stream = this.stopper.track(call);
+    // The stream's metadata is the same for each of its requests: read once.
+    const metadata = this.forwardedMetadata(call.metadata);
     call.on('data', (req: DataRequest) => {
       if (!stream.accept()) return; // stopping: never run; the client sends it elsewhere
-      this.run([req], call.metadata)
-        .then(
-          (res) => {
+      // A copy each: an Executor may change what it is handed.
+      this.run([req], call.metadata, { ...metadata }).then(
+        (res) => {
+          try {
             if (!call.cancelled && !call.destroyed) call.write(res);
-          },
-          () => undefined,
-        )
-        .finally(() => stream.done());
+          } finally {
+            stream.done();
+          }
+        },
+        () => stream.done(),
+      );
     });
     call.on('end', () => stream.clientEnded());
     call.on('error', () => undefined);
   }
 
-  private async run(parts: DataRequest[], md: grpc.Metadata): Promise<DataRequest> {
+  private async run(
+    parts: DataRequest[],
+    md: grpc.Metadata,
+    metadata = this.forwardedMetadata(md),
+  ): Promise<DataRequest> {
     this.inFlight++;
     try {
-      const metadata = this.forwardedMetadata(md);
       const obs = this.observability;
       if (obs === undefined) return await this.dispatch(parts, { metadata });
       return await observeWorkerCall(obs, this.name, parts, md, (extra) =>

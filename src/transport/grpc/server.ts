@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
+import { LightAbort } from '../../core/abort-like.js';
 import { Code, FlowgateError } from '../../core/errors.js';
 import type { DataRequest } from '../../proto/request.js';
 import type { jina } from '../../proto/wire.js';
@@ -111,6 +112,7 @@ export class GrpcGateway extends Gateway {
     path: string,
     serve: (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>, auth: AuthOutcome) => void,
   ): (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void {
+    if (!this.authenticator) return (call, cb) => serve(call, cb, NO_AUTH);
     return (call, cb) =>
       this.guarded<grpc.ServerUnaryCall<Req, Res>>(
         path,
@@ -138,23 +140,22 @@ export class GrpcGateway extends Gateway {
           // A client that goes away (or whose deadline passes) cancels the work still pending.
           // grpc-js also emits 'cancelled' after a call that was answered: only abort unsettled work
           // (aborting builds an error with a stack: measurable at thousands of calls per second).
-          const abort = new AbortController();
+          // A light signal: a DOM AbortController per call was ~5% of the Gateway's CPU.
+          const abort = new LightAbort();
           let settled = false;
           call.on('cancelled', () => {
             if (!settled) abort.abort();
           });
-          this.streamer
-            .process(call.request, { headers: this.forwardable(call, auth), signal: abort.signal })
-            .then(
-              (res) => {
-                settled = true;
-                cb(null, res);
-              },
-              (err: unknown) => {
-                settled = true;
-                if (!call.cancelled) cb(toGrpcStatus(err));
-              },
-            );
+          this.streamer.process(call.request, { headers: this.forwardable(call, auth), signal: abort }).then(
+            (res) => {
+              settled = true;
+              cb(null, res);
+            },
+            (err: unknown) => {
+              settled = true;
+              if (!call.cancelled) cb(toGrpcStatus(err));
+            },
+          );
         },
       ),
     });
@@ -241,6 +242,9 @@ export class GrpcGateway extends Gateway {
     this.stopped?.();
   }
 }
+
+/** The outcome of every call when the Gateway has no authenticator. */
+const NO_AUTH: AuthOutcome = { ok: true };
 
 /** A request frame that is not a DataRequestProto (what the lenient deserializer returns). */
 class Unreadable {

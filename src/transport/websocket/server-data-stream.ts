@@ -1,7 +1,6 @@
-import { setMaxListeners } from 'node:events';
 import type { RawData, WebSocket } from 'ws';
 import { FlowgateError, codeName } from '../../core/errors.js';
-import { AsyncQueue } from '../../core/async-queue.js';
+import { LightAbort } from '../../core/abort-like.js';
 import type { Logger } from '../../core/logger.js';
 import type { DataRequest } from '../../proto/request.js';
 import { decodeRequestFrame, encodeResponseFrame, type Frame } from './codec.js';
@@ -71,96 +70,156 @@ export function sendFrame(ws: WebSocket, frame: Frame, stallMs = 0): Promise<voi
  * the streamer with many in flight; each response is sent as it completes. Frames that cannot be
  * read are answered with an error response and the stream goes on. The end-of-input marker lets the
  * outstanding requests finish, then the socket closes with 1000; a network failure closes it with
- * 1011 and a reason. Back-pressure: the streamer takes requests only while fewer than its prefetch
- * are in flight; once `highWaterMark` requests (or `highWaterBytes`) wait for it, the socket is not
- * read (TCP then slows the client down) until half of them have been taken.
+ * 1011 and a reason. Back-pressure: at most the streamer's prefetch requests are in flight, and none
+ * is started while the socket's send buffer is full; once `highWaterMark` requests (or
+ * `highWaterBytes`) wait, the socket is not read (TCP then slows the client down) until half of
+ * them have started.
+ *
+ * Each request is handed to `streamer.process` directly (no async iterator, no promise per request
+ * but the walk's own), which is what `rpcStream` does for a stream of requests.
  *
  * Resolves when the stream is over; never rejects.
  */
-export async function serveDataStream(ws: WebSocket, options: DataStreamOptions): Promise<void> {
+export function serveDataStream(ws: WebSocket, options: DataStreamOptions): Promise<void> {
   const { streamer, mode, logger, peer } = options;
   const high = options.highWaterMark ?? 64;
   const highBytes = options.highWaterBytes ?? 16 * 1024 * 1024;
-  const inbound = new AsyncQueue<{ req: DataRequest; bytes: number }>();
+  const limit = streamer.prefetch;
+  const maxBytes = options.maxMessageBytes ?? 0;
+  const stallMs = options.slowClientTimeout ?? 0;
+  /** Requests read and not started yet, with the size of their frame. */
+  const waiting: { req: DataRequest; bytes: number }[] = [];
+  let waitingHead = 0;
   let queuedBytes = 0;
+  let inFlight = 0;
   let inputEnded = false;
   let socketClosed = false;
+  /** No request starts while a response waits for the send buffer to drain. */
+  let sendStalled = false;
+  /** Set once the stream is over (ended, failed or closed for a too large response). */
+  let over = false;
   // The client going away cancels the work still in flight for it.
-  const abort = new AbortController();
-  setMaxListeners(0, abort.signal); // one listener per request in flight on this socket
+  const cancel = new LightAbort();
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
 
-  const endInput = () => {
-    inputEnded = true;
-    inbound.end();
-  };
   const streams = new WsStreamSession(ws, {
     streamer,
     logger,
     peer,
     headers: options.headers,
-    send: (frame) => sendFrame(ws, frame, options.slowClientTimeout ?? 0),
+    send: (frame) => sendFrame(ws, frame, stallMs),
   });
+  const processOptions = { headers: options.headers, signal: cancel };
+
+  const onResponse = (res: DataRequest): void => {
+    inFlight--;
+    try {
+      if (!over && !socketClosed) send(res);
+    } catch (err) {
+      return fail(err);
+    }
+    pump();
+  };
+  const send = (res: DataRequest): void => {
+    const frame = encodeResponseFrame(res, mode);
+    const size = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    if (maxBytes > 0 && size > maxBytes) {
+      logger.warn('closing a WebSocket stream: a response is over maxMessageBytes', {
+        peer,
+        size,
+        limit: maxBytes,
+      });
+      stop();
+      ws.close(WsCloseCode.MessageTooBig, `a response is larger than the limit of ${maxBytes} bytes`);
+      return;
+    }
+    const sent = sendFrame(ws, frame, stallMs);
+    if (sent) {
+      sendStalled = true;
+      void sent.then(() => {
+        sendStalled = false;
+        pump();
+      });
+    }
+  };
+  const onFailure = (err: unknown): void => {
+    inFlight--;
+    if (over) return pump();
+    fail(err);
+  };
+  /** Ends the stream after a network error (or a response that could not be framed). */
+  function fail(err: unknown): void {
+    if (over) return;
+    stop();
+    if (socketClosed) {
+      logger.debug('stopped the requests of a client that went away', { peer });
+      return;
+    }
+    const reason = networkCloseReason(err);
+    const code = err instanceof FlowgateError ? codeName(err.code) : 'Unknown';
+    logger.warn('closing a WebSocket stream after a network error', { peer, code, reason });
+    ws.close(WsCloseCode.InternalError, reason);
+  }
+  /** Ends the stream now: nothing more starts, the requests in flight are cancelled. */
+  function stop(): void {
+    over = true;
+    inputEnded = true;
+    waiting.length = waitingHead = 0;
+    cancel.abort();
+    finish();
+  }
+  /** Starts what may start; ends the stream once the input ended and every answer is out. */
+  function pump(): void {
+    while (!over && !sendStalled && inFlight < limit && waitingHead < waiting.length) {
+      const item = waiting[waitingHead]!;
+      waiting[waitingHead++] = undefined as unknown as (typeof waiting)[number];
+      queuedBytes -= item.bytes;
+      inFlight++;
+      streamer.process(item.req, processOptions).then(onResponse, onFailure);
+    }
+    if (waitingHead === waiting.length) waiting.length = waitingHead = 0;
+    const backlog = waiting.length - waitingHead;
+    if (ws.isPaused && !socketClosed && backlog <= high / 2 && queuedBytes <= highBytes / 2) ws.resume();
+    if (!over && inputEnded && inFlight === 0 && backlog === 0) {
+      over = true;
+      void streams.idle().then(() => {
+        if (!socketClosed) ws.close(WsCloseCode.Normal);
+        finish();
+      });
+    }
+  }
+
   ws.on('message', (data, isBinary) => {
     const raw = toFrame(data, isBinary);
     if (streams.accept(raw)) return; // streaming requests (see server-stream-session.ts)
     if (inputEnded) return;
     const frame = decodeRequestFrame(raw);
-    if (frame.kind === 'end') return endInput();
+    if (frame.kind === 'end') {
+      inputEnded = true;
+      return pump();
+    }
     if (frame.kind === 'invalid') {
       logger.debug('answered an unreadable frame with an error', { peer, reason: frame.message });
       void sendFrame(ws, encodeResponseFrame(frame.response, mode));
       return;
     }
     const bytes = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-    frame.requests.forEach((req, i) => inbound.push({ req, bytes: i === 0 ? bytes : 0 }));
+    frame.requests.forEach((req, i) => waiting.push({ req, bytes: i === 0 ? bytes : 0 }));
     queuedBytes += bytes;
-    if ((inbound.size >= high || queuedBytes >= highBytes) && !ws.isPaused) ws.pause();
+    pump();
+    if ((waiting.length - waitingHead >= high || queuedBytes >= highBytes) && !ws.isPaused) ws.pause();
   });
   ws.on('close', (code, reason) => {
     socketClosed = true;
     if (!inputEnded) logger.debug('client closed the stream', { peer, code, reason: reason.toString() });
-    endInput();
-    abort.abort();
+    inputEnded = true;
+    cancel.abort();
+    if (inFlight === 0 && !over) {
+      over = true;
+      void streams.idle().then(finish);
+    }
   });
   ws.on('error', (err) => logger.debug('WebSocket error', { peer, error: err.message }));
-
-  async function* source(): AsyncGenerator<DataRequest> {
-    for await (const { req, bytes } of inbound) {
-      queuedBytes -= bytes;
-      yield req;
-      // The streamer asked for the next one: reading may go on once half of the backlog is gone.
-      if (ws.isPaused && !socketClosed && inbound.size <= high / 2 && queuedBytes <= highBytes / 2)
-        ws.resume();
-    }
-  }
-
-  try {
-    const limit = options.maxMessageBytes ?? 0;
-    const responses = streamer.rpcStream(source(), {
-      resultsInOrder: false,
-      signal: abort.signal,
-      headers: options.headers,
-    });
-    for await (const res of responses) {
-      if (socketClosed) continue;
-      const frame = encodeResponseFrame(res, mode);
-      const size = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
-      if (limit > 0 && size > limit) {
-        logger.warn('closing a WebSocket stream: a response is over maxMessageBytes', { peer, size, limit });
-        endInput();
-        ws.close(WsCloseCode.MessageTooBig, `a response is larger than the limit of ${limit} bytes`);
-        return;
-      }
-      await sendFrame(ws, frame, options.slowClientTimeout ?? 0);
-    }
-    await streams.idle();
-    if (!socketClosed) ws.close(WsCloseCode.Normal);
-  } catch (err) {
-    endInput();
-    if (socketClosed) return logger.debug('stopped the requests of a client that went away', { peer });
-    const reason = networkCloseReason(err);
-    const code = err instanceof FlowgateError ? codeName(err.code) : 'Unknown';
-    logger.warn('closing a WebSocket stream after a network error', { peer, code, reason });
-    ws.close(WsCloseCode.InternalError, reason);
-  }
+  return finished;
 }
