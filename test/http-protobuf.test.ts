@@ -160,9 +160,7 @@ void describe('the HTTP Gateway with protobuf bodies and base64 tensors', () => 
       base,
       '/index',
       JSON.stringify({
-        data: [
-          { id: 't', tensor: { dense: { buffer, shape: [2, 3], dtype: '<f4' } }, embedding: [0.5, 1] },
-        ],
+        data: [{ id: 't', tensor: { dense: { buffer, shape: [2, 3], dtype: '<f4' } }, embedding: [0.5, 1] }],
       }),
       { 'content-type': 'application/json' },
     );

@@ -298,11 +298,12 @@ export class NdArray {
     const d = this.data;
     const out = new Array<number | boolean>(d.length);
     if (this.dtype === 'bool') for (let i = 0; i < d.length; i++) out[i] = d[i] !== 0;
-    else if (this.dtype === 'float16') for (let i = 0; i < d.length; i++) out[i] = halfToFloat(d[i] as number);
+    else if (this.dtype === 'float16')
+      for (let i = 0; i < d.length; i++) out[i] = halfToFloat(d[i] as number);
     else if (d instanceof BigInt64Array || d instanceof BigUint64Array)
       for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
     else {
-      const n = d as Exclude<TypedArray, BigInt64Array | BigUint64Array>;
+      const n = d;
       for (let i = 0; i < n.length; i++) out[i] = n[i]!;
     }
     return out;
