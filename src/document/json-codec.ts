@@ -116,6 +116,12 @@ export function ndarrayToJsonBase64(a: NdArray): JsonObject {
 /**
  * Whether a JSON list of documents carries a `tensor` or `embedding` in the base64 form (at the
  * top level): the HTTP Gateway then answers in that form too.
+ *
+ * @example
+ * ```ts
+ * usesBase64Tensors([{ tensor: { dense: { buffer: 'AACAPw==', shape: [1], dtype: '<f4' } } }]); // true
+ * usesBase64Tensors([{ tensor: [1, 2] }]); // false
+ * ```
  */
 export function usesBase64Tensors(data: unknown): boolean {
   if (!Array.isArray(data)) {

@@ -58,6 +58,12 @@ function fieldsOfProtobuf(req: DataRequest): JsonRequestFields {
 /**
  * Reads protobuf bodies as Buffers (`application/x-protobuf`, `application/protobuf`): the data
  * routes decode them with {@link DataRequest.decode}.
+ *
+ * @example
+ * ```ts
+ * registerProtobufParser(app);
+ * app.post('/post', dataHandler({ streamer, logger }, undefined));
+ * ```
  */
 export function registerProtobufParser(app: FastifyInstance): void {
   app.addContentTypeParser([...PROTOBUF_TYPES], { parseAs: 'buffer' }, (_request, body, done) => {
@@ -79,6 +85,11 @@ type DataHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<Jso
  * the answer is JSON (`dataRequestToJson`, tensors in the base64 form when the request used it)
  * or a `DataRequestProto`, as {@link answersProtobuf} chooses. 503/504 when an Executor cannot be
  * reached, with the request echoed back as JSON.
+ *
+ * @example
+ * ```ts
+ * app.post('/index', dataHandler({ streamer, logger }, '/index'));
+ * ```
  */
 export function dataHandler(ctx: DataHandlerContext, endpoint: string | undefined): DataHandler {
   const { streamer, logger } = ctx;
