@@ -27,6 +27,14 @@ export {
   ndarrayFromProto,
   ndarrayToProto,
 } from './proto-codec.js';
-export { docsFromJson, docsToJson, documentFromJson, documentToJson } from './json-codec.js';
+export {
+  docsFromJson,
+  docsToJson,
+  documentFromJson,
+  documentToJson,
+  ndarrayToJsonBase64,
+  usesBase64Tensors,
+  type DocsToJsonOptions,
+} from './json-codec.js';
 export { DEFAULT_REQUEST_SIZE, buildRequests, buildRequestsSync, docsPerRequest } from './requests.js';
 export type { RequestFields } from './requests.js';

@@ -3,7 +3,14 @@ import { describe, test } from 'node:test';
 import { FlowgateError } from '../core/errors.js';
 import { Document } from './document.js';
 import { DocumentArray } from './document-array.js';
-import { docsFromJson, docsToJson, documentFromJson, documentToJson } from './json-codec.js';
+import {
+  docsFromJson,
+  docsToJson,
+  documentFromJson,
+  documentToJson,
+  ndarrayToJsonBase64,
+  usesBase64Tensors,
+} from './json-codec.js';
 import { NdArray } from './ndarray.js';
 
 /** What `Document.to_dict()` (docarray 0.21, pydantic v1) returns, as json.dumps prints it. */
@@ -191,5 +198,33 @@ void describe('JSON codec', () => {
     ];
     for (const [doc, message] of cases) assert.throws(() => docsFromJson([doc]), isInvalid(message));
     assert.throws(() => docsFromJson({ docs: [{ text: 1n }] }), /data\.docs\[0\]\.text must be a string/);
+  });
+});
+
+void describe('tensors as base64 with dtype and shape', () => {
+  void test('written on request, read back with the same bytes, dtype and shape', () => {
+    const tensor = NdArray.from(new Float32Array([1.5, -2, 3.25, 4, 5, 6]), { shape: [2, 3] });
+    const doc = new Document({ id: 'a', tensor, embedding: NdArray.from([0.5, 1]) });
+    const json = documentToJson(doc, { tensors: 'base64' });
+    assert.deepEqual(json.tensor, {
+      dense: { buffer: Buffer.from(tensor.toBytes()).toString('base64'), shape: [2, 3], dtype: '<f4' },
+      cls_name: 'numpy',
+    });
+    assert.deepEqual(ndarrayToJsonBase64(NdArray.from([1], { dtype: 'float32' })).dense, {
+      buffer: 'AACAPw==',
+      shape: [1],
+      dtype: '<f4',
+    });
+    const back = documentFromJson(JSON.parse(JSON.stringify(json)));
+    assert.ok(back.tensor?.equals(tensor));
+    assert.ok(back.embedding?.equals(doc.embedding!));
+    assert.deepEqual(documentToJson(doc).tensor, [
+      [1.5, -2, 3.25],
+      [4, 5, 6],
+    ]);
+    assert.equal(usesBase64Tensors([json]), true);
+    assert.equal(usesBase64Tensors({ docs: [json] }), true);
+    assert.equal(usesBase64Tensors([documentToJson(doc)]), false);
+    assert.equal(usesBase64Tensors(null), false);
   });
 });

@@ -17,7 +17,7 @@ import type { JsonObject, JsonValue } from '../proto/struct.js';
 import { Document, type NamedScore } from './document.js';
 import { DocumentArray } from './document-array.js';
 import { NdArray, type NestedNumbers } from './ndarray.js';
-import { ndarrayFromProto } from './proto-codec.js';
+import { ndarrayFromProto, ndarrayToProto } from './proto-codec.js';
 
 function scoresToJson(scores: Record<string, NamedScore>): JsonObject | null {
   const names = Object.keys(scores);
@@ -44,14 +44,16 @@ function scoresToJson(scores: Record<string, NamedScore>): JsonObject | null {
  * documentToJson(new Document({ id: 'a', embedding: [1, 2] })).embedding; // [1, 2]
  * ```
  */
-export function documentToJson(doc: Document): JsonObject {
+export function documentToJson(doc: Document, options: DocsToJsonOptions = {}): JsonObject {
+  const arr = options.tensors === 'base64' ? ndarrayToJsonBase64 : (a: NdArray) => a.toArray();
+  const sub = (d: Document) => documentToJson(d, options);
   return {
     id: doc.id,
     parent_id: doc.parentId || null,
     granularity: doc.granularity || null,
     adjacency: doc.adjacency || null,
     blob: doc.blob && doc.blob.byteLength > 0 ? toBase64(doc.blob) : null,
-    tensor: doc.tensor ? doc.tensor.toArray() : null,
+    tensor: doc.tensor ? arr(doc.tensor) : null,
     mime_type: doc.mimeType || null,
     text: doc.text || null,
     weight: doc.weight || null,
@@ -59,12 +61,12 @@ export function documentToJson(doc: Document): JsonObject {
     tags: Object.keys(doc.tags).length > 0 ? doc.tags : null,
     offset: doc.offset || null,
     location: doc.location.length > 0 ? [...doc.location] : null,
-    embedding: doc.embedding ? doc.embedding.toArray() : null,
+    embedding: doc.embedding ? arr(doc.embedding) : null,
     modality: doc.modality || null,
     evaluations: scoresToJson(doc.evaluations),
     scores: scoresToJson(doc.scores),
-    chunks: doc.chunks.length > 0 ? doc.chunks.map(documentToJson) : null,
-    matches: doc.matches.length > 0 ? doc.matches.map(documentToJson) : null,
+    chunks: doc.chunks.length > 0 ? doc.chunks.map(sub) : null,
+    matches: doc.matches.length > 0 ? doc.matches.map(sub) : null,
   };
 }
 
@@ -77,10 +79,61 @@ export function documentToJson(doc: Document): JsonObject {
  * JSON.stringify(docsToJson(da));
  * ```
  */
-export function docsToJson(docs: Iterable<Document>): JsonObject[] {
+export function docsToJson(docs: Iterable<Document>, options: DocsToJsonOptions = {}): JsonObject[] {
   const out: JsonObject[] = [];
-  for (const d of docs) out.push(documentToJson(d));
+  for (const d of docs) out.push(documentToJson(d, options));
   return out;
+}
+
+/**
+ * How {@link documentToJson} writes `tensor` and `embedding`: `list` (default, the original's
+ * nested lists of numbers) or `base64`, the protobuf JSON form of `NdArrayProto`
+ * (`{"dense": {"buffer": "<base64>", "shape": [2, 3], "dtype": "<f4"}, "cls_name": "numpy"}`): the
+ * bytes as they are, in a third more than their size, instead of a float's decimal text.
+ */
+export interface DocsToJsonOptions {
+  tensors?: 'list' | 'base64';
+}
+
+/**
+ * An array in the base64 JSON form (see {@link DocsToJsonOptions}); `documentFromJson` reads it
+ * back with its dtype and shape.
+ *
+ * @example
+ * ```ts
+ * ndarrayToJsonBase64(NdArray.from([1], { dtype: 'float32' })); // {dense: {buffer: 'AACAPw==', shape: [1], dtype: '<f4'}, cls_name: 'numpy'}
+ * ```
+ */
+export function ndarrayToJsonBase64(a: NdArray): JsonObject {
+  const p = ndarrayToProto(a);
+  const dense = p.dense!;
+  return {
+    dense: { buffer: toBase64(dense.buffer!), shape: [...(dense.shape ?? [])], dtype: dense.dtype ?? '' },
+    cls_name: p.clsName ?? 'numpy',
+  };
+}
+
+/**
+ * Whether a JSON list of documents carries a `tensor` or `embedding` in the base64 form (at the
+ * top level): the HTTP Gateway then answers in that form too.
+ *
+ * @example
+ * ```ts
+ * usesBase64Tensors([{ tensor: { dense: { buffer: 'AACAPw==', shape: [1], dtype: '<f4' } } }]); // true
+ * usesBase64Tensors([{ tensor: [1, 2] }]); // false
+ * ```
+ */
+export function usesBase64Tensors(data: unknown): boolean {
+  if (!Array.isArray(data)) {
+    if (!isObject(data)) return false;
+    data = data.docs;
+    if (!Array.isArray(data)) return false;
+  }
+  for (const d of data as unknown[]) {
+    if (!isObject(d)) continue;
+    if (isObject(d.tensor) || isObject(d.embedding)) return true;
+  }
+  return false;
 }
 
 function toBase64(b: Uint8Array): string {

@@ -192,3 +192,32 @@ void describe('NdArray', () => {
     assert.ok(!NdArray.from([1], { dtype: 'float32' }).equals(NdArray.from([1], { dtype: 'float64' })));
   });
 });
+
+void describe('NdArray from nested lists of numbers (the fast path) and back', () => {
+  void test('shapes, dtypes and values survive; ragged or mixed input still fails precisely', () => {
+    const a = NdArray.from([
+      [1.5, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    assert.deepEqual(a.shape, [3, 2]);
+    assert.equal(a.dtype, 'float64');
+    assert.deepEqual(a.toArray(), [
+      [1.5, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const f = NdArray.from([[0.1, 0.2]], { dtype: 'float32' });
+    assert.ok(f.data instanceof Float32Array);
+    assert.deepEqual(f.toArray(), [[Math.fround(0.1), Math.fround(0.2)]]);
+    assert.deepEqual(NdArray.from([1, 2, 3, 4], { shape: [2, 2] }).toArray(), [
+      [1, 2],
+      [3, 4],
+    ]);
+    assert.equal(NdArray.from([true, false]).dtype, 'bool');
+    assert.deepEqual(NdArray.from([[], []]).shape, [2, 0]);
+    assert.throws(() => NdArray.from([[1, 2], [3]]), /ragged nested array/);
+    assert.throws(() => NdArray.from([1, 'x' as unknown as number]), /holds a string/);
+    assert.throws(() => NdArray.from([[1], 2] as unknown as number[]), /ragged/);
+  });
+});

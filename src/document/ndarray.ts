@@ -70,6 +70,61 @@ function flatten(values: unknown, shape: number[], depth: number, out: unknown[]
   for (const v of values) flatten(v, shape, depth + 1, out);
 }
 
+/**
+ * Nested lists of plain numbers straight into a float array (no flat list of values in between);
+ * `undefined` when they hold anything else or are ragged (the general path then says what is wrong).
+ */
+function fromNestedNumbers(
+  values: unknown,
+  ctor: Float64ArrayConstructor | Float32ArrayConstructor,
+): { data: Float64Array | Float32Array; shape: number[] } | undefined {
+  if (!Array.isArray(values)) return undefined;
+  const shape: number[] = [];
+  let cur: unknown = values;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    if (cur.length === 0) break;
+    cur = cur[0];
+  }
+  if (cur !== undefined && typeof cur !== 'number') return undefined;
+  let size = 1;
+  for (const d of shape) size *= d;
+  const data = new ctor(size);
+  const last = shape.length - 1;
+  let pos = 0;
+  const fill = (v: unknown[], depth: number): boolean => {
+    if (v.length !== shape[depth]) return false;
+    if (depth === last) {
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (typeof x !== 'number') return false;
+        data[pos++] = x;
+      }
+      return true;
+    }
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (!Array.isArray(x) || !fill(x, depth + 1)) return false;
+    }
+    return true;
+  };
+  return fill(values, 0) ? { data, shape } : undefined;
+}
+
+/** A float array as nested lists of `shape` (at least one dimension), read straight from `d`. */
+function nestFloats(d: Float64Array | Float32Array, shape: readonly number[]): NdValue[] {
+  let pos = 0;
+  const last = shape.length - 1;
+  const build = (dim: number): NdValue[] => {
+    const n = shape[dim]!;
+    const out = new Array<NdValue>(n);
+    if (dim === last) for (let i = 0; i < n; i++) out[i] = d[pos++]!;
+    else for (let i = 0; i < n; i++) out[i] = build(dim + 1);
+    return out;
+  };
+  return build(0);
+}
+
 /** A dense n-dimensional array backed by a typed array, in row-major (C) order. */
 export class NdArray {
   /** The elements, row-major. float16 holds raw half bits; bool holds 0/1. */
@@ -123,6 +178,10 @@ export class NdArray {
       const out = new (typedArrayOf(dtype))(values.length);
       fill(out, dtype, values);
       return new NdArray(out, shape, dtype);
+    }
+    if (opts.dtype === undefined || opts.dtype === 'float64' || opts.dtype === 'float32') {
+      const fast = fromNestedNumbers(values, opts.dtype === 'float32' ? Float32Array : Float64Array);
+      if (fast) return new NdArray(fast.data, opts.shape ?? fast.shape, opts.dtype ?? 'float64');
     }
     const shape: number[] = [];
     const flat: unknown[] = [];
@@ -238,11 +297,14 @@ export class NdArray {
   toFlat(): (number | boolean)[] {
     const d = this.data;
     const out = new Array<number | boolean>(d.length);
-    for (let i = 0; i < d.length; i++) {
-      const v = d[i]!;
-      if (this.dtype === 'bool') out[i] = v !== 0;
-      else if (this.dtype === 'float16') out[i] = halfToFloat(v as number);
-      else out[i] = Number(v);
+    if (this.dtype === 'bool') for (let i = 0; i < d.length; i++) out[i] = d[i] !== 0;
+    else if (this.dtype === 'float16')
+      for (let i = 0; i < d.length; i++) out[i] = halfToFloat(d[i] as number);
+    else if (d instanceof BigInt64Array || d instanceof BigUint64Array)
+      for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
+    else {
+      const n = d;
+      for (let i = 0; i < n.length; i++) out[i] = n[i]!;
     }
     return out;
   }
@@ -256,6 +318,10 @@ export class NdArray {
    * ```
    */
   toArray(): NdValue {
+    const d = this.data;
+    if ((d instanceof Float64Array || d instanceof Float32Array) && this.dtype !== 'float16') {
+      return this.shape.length === 0 ? (d[0] ?? 0) : nestFloats(d, this.shape);
+    }
     const flat = this.toFlat();
     if (this.shape.length === 0) return flat[0] ?? 0;
     let pos = 0;

@@ -1,8 +1,10 @@
+import { gunzipSync, inflateSync } from 'node:zlib';
 import type * as Undici from 'undici';
-import type { Agent, RequestInit as UndiciRequestInit } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { Code, FlowgateError } from '../../core/errors.js';
 import { codeOfHttpStatus } from './status.js';
-import type { DataRequest } from '../../proto/request.js';
+import { DataRequest } from '../../proto/request.js';
+import { mediaType, PROTOBUF_TYPE } from './codec.js';
 import { isJsonObject, type JsonValue } from '../../proto/struct.js';
 import type { jina } from '../../proto/wire.js';
 import { dataRequestFromJson, dataRequestToRequestJson, statusFromJson } from '../shared/request-json.js';
@@ -34,6 +36,33 @@ export interface HttpTransportOptions {
   headers?: Record<string, string>;
   /** The `Accept-Encoding` asked for: `gzip`, `deflate`, or `none` (the default: `identity`). */
   compression?: 'none' | 'gzip' | 'deflate';
+  /**
+   * The body format of data requests: `protobuf` (the default: a serialised `DataRequestProto`,
+   * `application/x-protobuf`; a Gateway that does not take it, such as the original's, answers
+   * 415/400/422 and the transport falls back to JSON for good) or `json` (the `/post` JSON body).
+   */
+  format?: HttpBodyFormat;
+}
+
+/** The body format of the HTTP transport's data requests. */
+export type HttpBodyFormat = 'protobuf' | 'json';
+
+/** Statuses with which a Gateway refuses a protobuf body it does not read (the JSON fallback). */
+const REFUSES_PROTOBUF = new Set([400, 415, 422]);
+
+/** One answer: status, content type and the whole body. */
+interface Answer {
+  status: number;
+  type: string;
+  body: Buffer;
+}
+
+/** A body as sent, decompressed when the Gateway compressed it (`compression`). */
+function decompress(body: Buffer, headers: Record<string, string | string[] | undefined>): Buffer {
+  const enc = mediaType(headers['content-encoding']);
+  if (enc === 'gzip' || enc === 'x-gzip') return gunzipSync(body);
+  if (enc === 'deflate') return inflateSync(body);
+  return body;
 }
 
 /** The error for a non-200 answer: `header.status.description` (503/504), `detail`, or the text. */
@@ -57,12 +86,14 @@ function errorOfResponse(status: number, text: string, url: string): FlowgateErr
 }
 
 /**
- * The HTTP transport: every DataRequest is one `POST /post` (the body of
- * `dataRequestToRequestJson`, so the Gateway keeps the request id; `POST /<endpoint>` when the
- * Gateway has no `/post`), several in flight at once
- * (`prefetch`, default 1000, `0` = unlimited), answered in completion order unless `resultsInOrder`. Uses Node's global
- * undici's `fetch` with its own `Agent` (keep-alive connections are reused; a private CA is trusted
- * through `connect.ca`). A non-200 answer ends the stream with a
+ * The HTTP transport: every DataRequest is one `POST /post` (a serialised `DataRequestProto` by
+ * default, `application/x-protobuf`, falling back to the JSON body of `dataRequestToRequestJson`
+ * for good when the Gateway refuses protobuf; either way the Gateway keeps the request id;
+ * `POST /<endpoint>` when the Gateway has no `/post`), several in flight at once
+ * (`prefetch`, default 1000, `0` = unlimited), answered in completion order unless `resultsInOrder`.
+ * Uses undici's lower-level `request` on its own pooled `Agent` (keep-alive connections are reused,
+ * no `fetch` machinery per request; a private CA is trusted through `connect.ca`). A non-200 answer
+ * ends the stream with a
  * FlowgateError: 503 Unavailable and 504 DeadlineExceeded carry the Gateway's description naming
  * the Executor.
  *
@@ -82,6 +113,12 @@ export class HttpTransport implements ClientTransport {
   private readonly ca: Buffer | undefined;
   /** Headers of every request: the transport's own and `Accept-Encoding`. */
   private readonly headers: Record<string, string>;
+  private format: HttpBodyFormat;
+
+  /** The body format data requests use now: `json` once a Gateway refused protobuf. */
+  get bodyFormat(): HttpBodyFormat {
+    return this.format;
+  }
 
   private get agent(): Agent {
     this.agentInstance ??= new (loadUndici().Agent)(this.ca ? { connect: { ca: this.ca } } : {});
@@ -94,6 +131,7 @@ export class HttpTransport implements ClientTransport {
     this.ca = options.rootCertificates;
     const encoding = options.compression && options.compression !== 'none' ? options.compression : 'identity';
     this.headers = { ...options.headers, 'accept-encoding': encoding };
+    this.format = options.format ?? 'protobuf';
   }
 
   /** A stream as Server-Sent Events (see `client-stream.ts`). */
@@ -116,11 +154,7 @@ export class HttpTransport implements ClientTransport {
     const signals = [abort.signal, this.closing.signal];
     if (options.timeoutMs && options.timeoutMs > 0) signals.push(AbortSignal.timeout(options.timeoutMs));
     const signal = AbortSignal.any(signals);
-    const headers: Record<string, string> = {
-      ...this.headers,
-      ...options.metadata,
-      'content-type': 'application/json',
-    };
+    const headers: Record<string, string> = { ...this.headers, ...options.metadata };
 
     try {
       yield* mapInFlight(
@@ -135,7 +169,7 @@ export class HttpTransport implements ClientTransport {
   }
 
   /**
-   * One request: `POST /post`, the response parsed back into a DataRequest. A Gateway without
+   * One request: `POST /post`, the response read back into a DataRequest. A Gateway without
    * `/post` (`noDebugEndpoints`) is asked at `POST /<endpoint>` instead, from then on.
    */
   private async post(
@@ -144,18 +178,10 @@ export class HttpTransport implements ClientTransport {
     signal: AbortSignal,
     timeoutMs: number | undefined,
   ): Promise<DataRequest> {
-    const init: UndiciRequestInit = {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(dataRequestToRequestJson(req)),
-      signal,
-    };
     const own = req.endpoint.startsWith('/') ? req.endpoint : `/${req.endpoint}`;
-    let text: string | undefined;
     for (const path of this.noPostRoute ? [own] : ['/post', own]) {
       try {
-        text = await this.request(`${this.baseUrl}${path}`, init, timeoutMs);
-        break;
+        return await this.postTo(path, req, headers, signal, timeoutMs);
       } catch (err) {
         if (!(err instanceof FlowgateError && err.details.httpStatus === 404)) throw err;
         if (path === '/post') this.noPostRoute = true;
@@ -167,8 +193,55 @@ export class HttpTransport implements ClientTransport {
           );
       }
     }
+    throw new FlowgateError(Code.Internal, 'unreachable');
+  }
+
+  /** One request to `path`, in protobuf while the Gateway takes it, else in JSON. */
+  private async postTo(
+    path: string,
+    req: DataRequest,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    timeoutMs: number | undefined,
+  ): Promise<DataRequest> {
+    const url = `${this.baseUrl}${path}`;
+    if (this.format === 'protobuf') {
+      const bytes = req.encode();
+      const answer = await this.send(
+        path,
+        'POST',
+        { ...headers, 'content-type': PROTOBUF_TYPE, accept: `${PROTOBUF_TYPE}, application/json;q=0.5` },
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        signal,
+        timeoutMs,
+      );
+      if (answer.status === 200 && answer.type === PROTOBUF_TYPE) return this.readResponse(answer);
+      if (answer.status !== 200 && !REFUSES_PROTOBUF.has(answer.status))
+        throw errorOfResponse(answer.status, answer.body.toString('utf8'), url);
+      if (answer.status === 200) {
+        // A Gateway that read the body but answers JSON (it ignores the content type): JSON from now on.
+        this.format = 'json';
+        return this.readResponse(answer);
+      }
+      this.format = 'json'; // refused: the original's Gateway and others that read JSON only
+    }
+    const answer = await this.send(
+      path,
+      'POST',
+      { ...headers, 'content-type': 'application/json' },
+      JSON.stringify(dataRequestToRequestJson(req)),
+      signal,
+      timeoutMs,
+    );
+    if (answer.status !== 200) throw errorOfResponse(answer.status, answer.body.toString('utf8'), url);
+    return this.readResponse(answer);
+  }
+
+  /** A 200 answer as a DataRequest: protobuf or JSON, by its content type. */
+  private readResponse(answer: Answer): DataRequest {
     try {
-      return dataRequestFromJson(JSON.parse(text ?? ''));
+      if (answer.type === PROTOBUF_TYPE) return DataRequest.decode(answer.body);
+      return dataRequestFromJson(JSON.parse(answer.body.toString('utf8')));
     } catch (err) {
       throw new FlowgateError(
         Code.Internal,
@@ -179,19 +252,27 @@ export class HttpTransport implements ClientTransport {
   }
 
   /**
-   * `fetch` and read the body, with flowgate's errors: Unavailable when the Gateway cannot be
-   * reached, DeadlineExceeded on timeout, Cancelled when aborted, and {@link errorOfResponse} for
-   * any status but 200.
+   * One call with undici's `request` on the pooled Agent, the whole body read, with flowgate's
+   * errors: Unavailable when the Gateway cannot be reached, DeadlineExceeded on timeout, Cancelled
+   * when aborted. The status is the caller's to judge.
    */
-  private async request(url: string, init: UndiciRequestInit, timeoutMs?: number): Promise<string> {
-    let status: number;
-    let text: string;
+  private async send(
+    path: string,
+    method: Dispatcher.HttpMethod,
+    headers: Record<string, string>,
+    body: string | Buffer | undefined,
+    signal: AbortSignal,
+    timeoutMs?: number,
+  ): Promise<Answer> {
+    const url = `${this.baseUrl}${path}`;
     try {
-      const res = await loadUndici().fetch(url, { headers: this.headers, ...init, dispatcher: this.agent });
-      status = res.status;
-      text = await res.text();
+      const res = await this.agent.request({ origin: this.baseUrl, path, method, headers, body, signal });
+      const chunks: Buffer[] = [];
+      for await (const chunk of res.body) chunks.push(chunk as Buffer);
+      const type = mediaType(res.headers['content-type']);
+      return { status: res.statusCode, type, body: decompress(Buffer.concat(chunks), res.headers) };
     } catch (err) {
-      const e = err as Error & { cause?: Error & { code?: string } };
+      const e = err as Error & { code?: string; cause?: Error & { code?: string } };
       if (e.name === 'TimeoutError')
         throw new FlowgateError(
           Code.DeadlineExceeded,
@@ -200,23 +281,23 @@ export class HttpTransport implements ClientTransport {
             cause: err,
           },
         );
-      if (e.name === 'AbortError')
+      if (e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED')
         throw new FlowgateError(Code.Cancelled, `the request to ${url} was cancelled`, { cause: err });
       const tls = tlsFailure(err, this.baseUrl);
       if (tls) throw new FlowgateError(Code.Unavailable, tls, { cause: err });
-      const why = e.cause?.code ?? e.cause?.message ?? e.message;
+      const why = e.cause?.code ?? e.code ?? e.cause?.message ?? e.message;
       throw new FlowgateError(Code.Unavailable, `cannot reach the Gateway at ${this.baseUrl}: ${why}`, {
         cause: err,
       });
     }
-    if (status !== 200) throw errorOfResponse(status, text, url);
-    return text;
   }
 
   private async getJson(path: string, timeoutMs: number): Promise<JsonValue> {
     const url = `${this.baseUrl}${path}`;
     const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.closing.signal]);
-    const text = await this.request(url, { signal }, timeoutMs);
+    const answer = await this.send(path, 'GET', this.headers, undefined, signal, timeoutMs);
+    const text = answer.body.toString('utf8');
+    if (answer.status !== 200) throw errorOfResponse(answer.status, text, url);
     try {
       return JSON.parse(text) as JsonValue;
     } catch {

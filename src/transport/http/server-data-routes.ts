@@ -1,11 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { Code, FlowgateError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { DEFAULT_ENDPOINT, DRY_RUN_ENDPOINT } from '../../executor/requests.js';
-import type { JsonObject } from '../../proto/struct.js';
-import { dataRequestToJson, parseJsonRequest, toDataRequests } from '../shared/request-json.js';
 import type { GatewayStreamer } from '../../gateway/streamer.js';
-import { httpStatusOfError, networkErrorBody } from './status.js';
+import { dataHandler, registerProtobufParser } from './server-data-handler.js';
 import { dataRouteSchema } from './server-openapi.js';
 
 /** How to serve one Executor endpoint over HTTP (`configGateway({ exposeEndpoints })`). */
@@ -69,26 +67,17 @@ const PLAIN_PATH = /^\/[A-Za-z0-9._~\-/]*$/;
  * looks for `/<on>` in `/openapi.json` falls back to `/post` for the others; not on the fixed
  * paths above, even when they are switched off).
  *
- * Every route sends the whole body as ONE request and answers the response as
- * `dataRequestToJson` writes it: HTTP 200 even when an Executor raised (status code 1 in
+ * Every route sends the whole body as ONE request. The body is JSON or, with
+ * `Content-Type: application/x-protobuf`, a serialised `DataRequestProto`; the answer is JSON
+ * (`dataRequestToJson`) or a `DataRequestProto` as `Accept` asks (default: the body's format; see
+ * `server-data-handler.ts`): HTTP 200 even when an Executor raised (status code 1 in
  * `header.status`), 503/504 with the request echoed back when an Executor could not be reached
  * (also for non-POST routes: the original answers 500 there, a quirk not kept).
  */
 export function registerDataRoutes(app: FastifyInstance, options: DataRoutesOptions): void {
-  const { streamer, logger } = options;
-  const handler =
-    (endpoint: string | undefined) =>
-    async (request: FastifyRequest, reply: FastifyReply): Promise<JsonObject | FastifyReply> => {
-      const fields = parseJsonRequest(request.body ?? {}, endpoint === undefined ? {} : { endpoint });
-      // One request for the whole body, however many documents: one response, all documents back.
-      const dataRequest = toDataRequests(fields, 0)[0]!;
-      try {
-        return dataRequestToJson(await streamer.process(dataRequest, { headers: request.forwardedHeaders }));
-      } catch (err) {
-        logger.error(`error while getting responses from Executors: ${(err as Error).message}`);
-        return reply.code(httpStatusOfError(err)).send(networkErrorBody(err, fields, dataRequest.requestId));
-      }
-    };
+  const { logger } = options;
+  registerProtobufParser(app);
+  const handler = (endpoint: string | undefined) => dataHandler(options, endpoint);
   const taken = (path: string) => ALL_METHODS.some((method) => app.hasRoute({ method, url: path }));
 
   if (!options.noDebugEndpoints) {

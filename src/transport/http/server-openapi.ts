@@ -37,7 +37,11 @@ const documentSchema = {
     granularity: nullable('integer'),
     adjacency: nullable('integer'),
     blob: { type: ['string', 'null'], description: 'bytes, standard base64' },
-    tensor: { description: 'nested lists of numbers', nullable: true },
+    tensor: {
+      description:
+        'nested lists of numbers, or base64 bytes with dtype and shape: {"dense": {"buffer": "<base64>", "shape": [2, 3], "dtype": "<f4"}} (answered in the form the request used)',
+      nullable: true,
+    },
     mime_type: nullable('string'),
     text: nullable('string'),
     weight: nullable('number'),
@@ -45,7 +49,11 @@ const documentSchema = {
     tags: { type: ['object', 'null'], additionalProperties: true },
     offset: nullable('number'),
     location: { type: ['array', 'null'], items: { type: 'number' } },
-    embedding: { description: 'nested lists of numbers', nullable: true },
+    embedding: {
+      description:
+        'nested lists of numbers, or base64 bytes with dtype and shape: {"dense": {"buffer": "<base64>", "shape": [2, 3], "dtype": "<f4"}} (answered in the form the request used)',
+      nullable: true,
+    },
     modality: nullable('string'),
     evaluations: { type: ['object', 'null'], additionalProperties: namedScore },
     scores: { type: ['object', 'null'], additionalProperties: namedScore },
@@ -145,6 +153,13 @@ const detailSchema = (description: string) => ({
   properties: { detail: { type: 'string' } },
 });
 
+/** A serialised `jina.DataRequestProto` (the original's protos). */
+const protobufBody = {
+  type: 'string',
+  format: 'binary',
+  description: 'a serialised jina.DataRequestProto (header.exec_endpoint names the endpoint on /post)',
+};
+
 const errorResponses = {
   400: detailSchema('The body is not valid JSON'),
   413: detailSchema('The body is larger than the limit'),
@@ -179,12 +194,25 @@ export function dataRouteSchema(options: DataRouteSchemaOptions): FastifySchema 
     summary: options.summary,
     tags: options.tags,
     response: {
-      200: { description: 'The response of the Flow', $ref: 'DataResponse#' },
+      200: {
+        description:
+          'The response of the Flow: JSON, or a serialised `jina.DataRequestProto` when `Accept` prefers `application/x-protobuf` (default: the format of the request body)',
+        content: {
+          'application/json': { schema: { $ref: 'DataResponse#' } },
+          'application/x-protobuf': { schema: protobufBody },
+        },
+      },
       ...errorResponses,
     },
   };
   if (options.description) schema.description = options.description;
-  if (!options.noBody) schema.body = options.endpointInBody ? endpointRequestSchema : requestSchema;
+  if (!options.noBody)
+    schema.body = {
+      content: {
+        'application/json': { schema: options.endpointInBody ? endpointRequestSchema : requestSchema },
+        'application/x-protobuf': { schema: protobufBody },
+      },
+    };
   return schema;
 }
 

@@ -6,6 +6,8 @@ import {
   docsToJson,
   DEFAULT_REQUEST_SIZE,
   encodeDocs,
+  usesBase64Tensors,
+  type DocsToJsonOptions,
   type DocumentArray,
 } from '../../document/index.js';
 import { DataRequest, StatusCode } from '../../proto/request.js';
@@ -25,6 +27,8 @@ export interface JsonRequestFields {
   parameters?: JsonObject;
   requestId?: string;
   docs: DocumentArray;
+  /** `base64` when a document of the body carried a tensor in the base64 form: answer in it too. */
+  tensors?: 'base64';
 }
 
 /** Options of {@link parseJsonRequest}. */
@@ -99,6 +103,7 @@ export function parseJsonRequest(body: unknown, options: ParseJsonRequestOptions
   if (targetExecutor) out.targetExecutor = targetExecutor;
   if (isJsonObject(parameters)) out.parameters = parameters;
   if (requestId) out.requestId = requestId;
+  if (usesBase64Tensors(body.data)) out.tensors = 'base64';
   return out;
 }
 
@@ -166,13 +171,15 @@ export function statusFromJson(v: JsonValue | undefined): jina.IStatusProto | un
  * A response as the original's HTTP API returns it (`DataRequest.to_dict()`): `header` with
  * snake_case keys and a numeric status code, `parameters`, `routes` (RFC 3339 times), and `data` as
  * a list of documents. Every key but `data` is valid protobuf JSON of `DataRequestProto`.
+ * `options.tensors: 'base64'` writes tensors and embeddings in the base64 form (see
+ * `DocsToJsonOptions`) instead of nested lists.
  *
  * @example
  * ```ts
  * JSON.stringify(dataRequestToJson(response));
  * ```
  */
-export function dataRequestToJson(req: DataRequest): JsonObject {
+export function dataRequestToJson(req: DataRequest, options: DocsToJsonOptions = {}): JsonObject {
   const h = req.header;
   const header: JsonObject = { request_id: h.requestId ?? '', exec_endpoint: req.endpoint };
   if (h.targetExecutor) header.target_executor = h.targetExecutor;
@@ -189,7 +196,7 @@ export function dataRequestToJson(req: DataRequest): JsonObject {
       route.status = statusToJson(r.status);
       return route;
     }),
-    data: docsToJson(decodeDocs(req.docsBytes)),
+    data: docsToJson(decodeDocs(req.docsBytes), options),
   };
 }
 

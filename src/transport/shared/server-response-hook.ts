@@ -60,22 +60,39 @@ export interface ResponseHookOptions {
  */
 export function registerResponseHook(app: FastifyInstance, options: ResponseHookOptions): void {
   const limit = options.maxMessageBytes;
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+  // A callback hook, not an async one: the common answer (small, or no Accept-Encoding) costs no
+  // promise and returns at once.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) {
+      done(null, payload);
+      return;
+    }
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     if (limit > 0 && size > limit && !isDocsRoute(request.url)) {
       request.log.warn(`response of ${size} bytes replaced by 413`);
       void reply.code(413).type('application/json; charset=utf-8');
-      return JSON.stringify({
-        detail: `the response body (${size} bytes) is larger than the limit of ${limit} bytes (maxMessageBytes)`,
-      });
+      done(
+        null,
+        JSON.stringify({
+          detail: `the response body (${size} bytes) is larger than the limit of ${limit} bytes (maxMessageBytes)`,
+        }),
+      );
+      return;
     }
     void reply.header('vary', 'accept-encoding');
-    const encoding = chooseEncoding(request.headers['accept-encoding']);
-    if (!encoding || size < MIN_COMPRESS_BYTES || reply.hasHeader('content-encoding')) return payload;
+    const accept = request.headers['accept-encoding'];
+    const encoding = accept && size >= MIN_COMPRESS_BYTES ? chooseEncoding(accept) : undefined;
+    if (!encoding || reply.hasHeader('content-encoding')) {
+      done(null, payload);
+      return;
+    }
     const level = size > FAST_LEVEL_ABOVE_BYTES ? 1 : 6;
-    const body = await encoders[encoding](payload, { level });
-    void reply.header('content-encoding', encoding).removeHeader('content-length');
-    return body;
+    encoders[encoding](payload, { level }).then(
+      (body) => {
+        void reply.header('content-encoding', encoding).removeHeader('content-length');
+        done(null, body);
+      },
+      (err: Error) => done(err),
+    );
   });
 }
