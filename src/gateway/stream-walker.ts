@@ -7,7 +7,7 @@ import type { RuntimeMetrics } from '../runtime/monitoring.js';
 import { streamsEndpoint } from '../runtime/replica-stream.js';
 import { isStreamError, streamErrorItem, type StreamDocRequest } from '../transport/grpc/stream-doc.js';
 import type { ConnectionPool } from './connection-pool.js';
-import { isChain } from './graph-walker.js';
+import { isChain, targetRegExp } from './graph-walker.js';
 import type { Topology, TopologyNode } from './topology.js';
 
 /** Options of {@link StreamWalker.stream}. */
@@ -86,7 +86,10 @@ export class StreamWalker {
   ): AsyncGenerator<StreamDocRequest> {
     const endpoint = request.header.execEndpoint ?? '/';
     const header = { requestId: request.header.requestId ?? '', execEndpoint: endpoint };
-    const { before, streaming, after } = await this.plan(endpoint);
+    const target = request.header.targetExecutor;
+    const { before, streaming, after } = await this.plan(endpoint, target || undefined);
+    // Executors never see the pattern: the Gateway has applied it.
+    if (target) request = { ...request, header: { ...request.header, targetExecutor: undefined } };
     let inputs = request.document ? [request.document] : [];
     for (const node of before) {
       const out = await this.call(node, endpoint, request, inputs, options);
@@ -116,10 +119,16 @@ export class StreamWalker {
     }
   }
 
-  /** The Executors called before the streaming one, the streaming one, and those after it. */
+  /**
+   * The Executors called before the streaming one, the streaming one, and those after it. With a
+   * `targetExecutor` pattern, Executors whose name does not match it (anchored at the start, as the
+   * original's `re.match`) are passed through, as for data requests.
+   */
   private async plan(
     endpoint: string,
+    target?: string,
   ): Promise<{ before: TopologyNode[]; streaming: TopologyNode; after: TopologyNode[] }> {
+    const matches = target ? targetRegExp(target) : undefined;
     if (!isChain(this.topology))
       throw new FlowgateError(
         Code.Unimplemented,
@@ -129,7 +138,7 @@ export class StreamWalker {
     const after: TopologyNode[] = [];
     let streaming: TopologyNode | undefined;
     for (const node of this.topology.nodes) {
-      if (node.passThrough) continue;
+      if (node.passThrough || (matches && !matches.test(node.name))) continue;
       const bound = await this.pool.endpoints(node.name);
       const e = endpoint.startsWith('/') ? endpoint : `/${endpoint}`;
       if (!bound.has(e) && !bound.has('/default')) continue;
@@ -140,7 +149,9 @@ export class StreamWalker {
     if (!streaming)
       throw new FlowgateError(
         Code.InvalidArgument,
-        `no Executor of this Flow serves ${endpoint} as a streaming endpoint (a generator method): call it with post`,
+        target
+          ? `no Executor of this Flow whose name matches targetExecutor '${target}' serves ${endpoint} as a streaming endpoint (a generator method)`
+          : `no Executor of this Flow serves ${endpoint} as a streaming endpoint (a generator method): call it with post`,
       );
     return { before, streaming, after };
   }

@@ -10,7 +10,8 @@ import {
 /**
  * Streams on the WebSocket data socket (`/`), in text frames of JSON whatever the subprotocol, so
  * that several streams (and ordinary requests) share one socket:
- * - client: `{"streamDoc": {"requestId", "execEndpoint", "parameters", "document"}}` starts one;
+ * - client: `{"streamDoc": {"requestId", "execEndpoint", "parameters", "document"}}` (and
+ *   optionally `"targetExecutor"`) starts one;
  *   `{"cancelStream": "<requestId>"}` cancels it;
  * - Gateway: `{"stream": "<requestId>", "event": "update", "document": {...}}` per item, then
  *   `{"stream": id, "event": "end"}`, or `{"stream": id, "event": "error", "error": {name, message,
@@ -35,6 +36,7 @@ export function decodeStreamClientFrame(text: string): StreamClientFrame | undef
     doc: documentFromJson(s.document ?? {}, 'streamDoc.document'),
     parameters,
     ...(typeof s.requestId === 'string' && s.requestId ? { requestId: s.requestId } : {}),
+    ...(typeof s.targetExecutor === 'string' && s.targetExecutor ? { targetExecutor: s.targetExecutor } : {}),
   });
   return { kind: 'start', request };
 }
@@ -47,6 +49,7 @@ export function encodeStreamStart(request: StreamDocRequest): string {
     parameters: request.parameters,
   };
   if (request.document) s.document = documentToJson(request.document);
+  if (request.header.targetExecutor) s.targetExecutor = request.header.targetExecutor;
   return JSON.stringify({ streamDoc: s });
 }
 
