@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { Client, Deployment, Document, Flow, FlowgateError } from '../src/index.js';
+import { Client, Deployment, Document, ExecutorError, Flow, FlowgateError } from '../src/index.js';
 import type { ClientProtocol } from '../src/client/client.js';
 import { createStreamDocRequest } from '../src/document/stream-request.js';
 import { frame, parseFrames } from '../src/transport/grpc/server-grpc-web.js';
@@ -230,10 +230,15 @@ void describe('targetExecutor applies to streams on every protocol', () => {
         texts(client.streamDoc({ on: '/generate', inputs: { text: 'a b' }, targetExecutor }));
       assert.deepEqual(await stream(), ['pre', 'a', 'b']);
       assert.deepEqual(await stream('tok'), ['a', 'b'], 'prefix is passed through');
-      await assert.rejects(
-        stream('prefix'),
-        /no Executor of this Flow whose name matches targetExecutor \\?'prefix\\?' serves \/generate as a streaming endpoint/,
-      );
+      await assert.rejects(stream('prefix'), (err: unknown) => {
+        assert.ok(err instanceof FlowgateError && !(err instanceof ExecutorError), String(err));
+        assert.equal(err.code, 3);
+        assert.match(
+          err.message,
+          /^no Executor of this Flow whose name matches targetExecutor 'prefix' serves \/generate as a streaming endpoint/,
+        );
+        return true;
+      });
     });
 
   void test('flow.streamDoc passes targetExecutor on', async () => {

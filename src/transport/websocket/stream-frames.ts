@@ -1,3 +1,4 @@
+import { Code, FlowgateError } from '../../core/errors.js';
 import { documentFromJson, documentToJson } from '../../document/index.js';
 import { StatusCode } from '../../proto/request.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../proto/struct.js';
@@ -15,7 +16,8 @@ import {
  *   `{"cancelStream": "<requestId>"}` cancels it;
  * - Gateway: `{"stream": "<requestId>", "event": "update", "document": {...}}` per item, then
  *   `{"stream": id, "event": "end"}`, or `{"stream": id, "event": "error", "error": {name, message,
- *   executor, description}}` which ends it.
+ *   executor, description}}` which ends it; an error of the Gateway itself (no Executor: no
+ *   streaming endpoint, a bad `targetExecutor`...) adds its status `code` (gRPC numbering).
  */
 
 /** A decoded client frame about streams, or undefined when the frame is not one. */
@@ -73,6 +75,18 @@ export function encodeStreamItem(requestId: string, item: StreamDocRequest): str
   });
 }
 
+/** The Gateway's frame for its own error `err` (not an Executor's), with the status code. */
+export function encodeStreamFailure(requestId: string, err: FlowgateError): string {
+  const error = {
+    name: err.name,
+    message: err.message,
+    executor: '',
+    description: err.message,
+    code: err.code,
+  };
+  return JSON.stringify({ stream: requestId, event: 'error', error });
+}
+
 /** The Gateway's frame that ends a stream. */
 export function encodeStreamEnd(requestId: string): string {
   return JSON.stringify({ stream: requestId, event: 'end' });
@@ -81,7 +95,7 @@ export function encodeStreamEnd(requestId: string): string {
 /** A Gateway frame about a stream, read by the client: an item, the end, or an error item. */
 export function decodeStreamServerFrame(
   text: string,
-): { requestId: string; item?: StreamDocRequest; end: boolean } | undefined {
+): { requestId: string; item?: StreamDocRequest; failure?: FlowgateError; end: boolean } | undefined {
   if (!text.startsWith('{"stream"')) return undefined;
   const body = JSON.parse(text) as JsonValue;
   if (!isJsonObject(body) || typeof body.stream !== 'string') return undefined;
@@ -90,6 +104,8 @@ export function decodeStreamServerFrame(
   if (body.event === 'error') {
     const e = isJsonObject(body.error) ? body.error : {};
     const str = (v: JsonValue | undefined) => (typeof v === 'string' ? v : '');
+    if (typeof e.code === 'number' && !str(e.executor))
+      return { requestId, failure: new FlowgateError(e.code as Code, str(e.message)), end: true };
     const item: StreamDocRequest = {
       header: {
         requestId,
