@@ -277,8 +277,8 @@ void describe('a sharded streaming Executor behind its head', () => {
           items.map((d) => d.text),
           ['a', 'b', 'c'],
         );
-        assert.equal(new Set(items.map((d) => String(d.tags.shard))).size, 1, 'one shard per stream');
-        shards.add(String(items[0]!.tags.shard));
+        assert.equal(new Set(items.map((d) => JSON.stringify(d.tags.shard))).size, 1, 'one shard per stream');
+        shards.add(JSON.stringify(items[0]!.tags.shard));
       }
     assert.equal(shards.size, 2, `both shards streamed: ${[...shards].join(', ')}`);
   });

@@ -3,10 +3,14 @@
  * Deployment (`jtype: Deployment`), no Flow to write. The Executor, tsconfig and ignore files are
  * the Flow project's (see `new-templates.ts`).
  */
-import type { ProjectNames } from './new-templates.js';
+
+/** The names the templates use (a part of `ProjectNames` in `new-templates.ts`). */
+interface Names {
+  project: string;
+}
 
 export const deploymentYml = (
-  n: ProjectNames,
+  n: Names,
 ) => `# The Deployment: one Executor (here 2 replicas) behind one Gateway, no Flow to write.
 # Serve it: npx flowgate deployment --uses deployment.yml      (or: npm start)
 jtype: Deployment
@@ -50,7 +54,7 @@ export const deploymentScripts = {
 /** The Dockerfile's last line: `docker run` serves the Deployment. */
 export const deploymentCmd = 'CMD ["deployment", "--uses", "deployment.yml"]';
 
-export const deploymentReadme = (n: ProjectNames) => `# ${n.project}
+export const deploymentReadme = (n: Names) => `# ${n.project}
 
 A flowgate project: an Executor (\`executor.ts\`) served as a Deployment (\`deployment.yml\`: one
 Executor, its replicas, one Gateway, no Flow to write), a test, and a Dockerfile.

@@ -1,4 +1,4 @@
-import { Code, FlowgateError } from '../../core/errors.js';
+import { FlowgateError, type Code } from '../../core/errors.js';
 import { documentFromJson, documentToJson } from '../../document/index.js';
 import { StatusCode } from '../../proto/request.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../proto/struct.js';
