@@ -127,3 +127,99 @@ void describe('flowgate new', () => {
     });
   });
 });
+
+void describe('flowgate new --deployment', () => {
+  let dir: string;
+  let project: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flowgate-new-dep-'));
+    project = join(dir, 'hello-model');
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  void test('writes an Executor, a Deployment YAML (jtype: Deployment), its test, and a README line to serve it', async () => {
+    const r = await run([...cli, 'new', '--deployment', project], dir);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /deployment\.yml/);
+    assert.doesNotMatch(r.out, /flow\.yml/);
+    const yml = await readFile(join(project, 'deployment.yml'), 'utf8');
+    assert.match(yml, /^jtype: Deployment$/m);
+    assert.match(yml, /^ {2}uses: Greeter$/m);
+    assert.match(
+      await readFile(join(project, 'README.md'), 'utf8'),
+      /npx flowgate deployment --uses deployment\.yml/,
+    );
+    const pkg = JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    assert.equal(pkg.scripts.start, 'flowgate deployment --uses deployment.yml');
+    assert.match(
+      await readFile(join(project, 'Dockerfile'), 'utf8'),
+      /^CMD \["deployment", "--uses", "deployment\.yml"\]$/m,
+    );
+    const both = await run([...cli, 'new', '--deployment', '--flow', join(dir, 'x')], dir);
+    assert.equal(both.code, 1);
+    assert.match(both.err, /--deployment and --flow: give one of them/);
+  });
+
+  void describe('the generated project, with flowgate resolved to this repository', () => {
+    before(async () => {
+      const pkg = join(project, 'node_modules/flowgate');
+      await mkdir(pkg, { recursive: true });
+      await writeFile(join(pkg, 'package.json'), '{"name":"flowgate","type":"module","main":"index.js"}\n');
+      await writeFile(
+        join(pkg, 'index.js'),
+        `export * from ${JSON.stringify(join(repo, 'src/index.ts'))};\n`,
+      );
+      await symlink(join(repo, 'node_modules/tsx'), join(project, 'node_modules/tsx'));
+    });
+
+    void test('flowgate deployment --uses deployment.yml serves it over gRPC and HTTP', async () => {
+      const [grpcPort, httpPort] = [await freePort(), await freePort()];
+      const child = spawn(
+        process.execPath,
+        [...cli, 'deployment', '--uses', 'deployment.yml', '--port', `${grpcPort},${httpPort}`],
+        { cwd: project, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let log = '';
+      await new Promise<void>((ready, fail) => {
+        child.stderr.on('data', (d: Buffer) => {
+          log += d.toString();
+          if (/is ready/.test(log)) ready();
+        });
+        child.once('exit', (code) => fail(new Error(`exited ${code}:\n${log}`)));
+      });
+      try {
+        const client = new Client({ port: grpcPort });
+        const docs = await client.post('/', [new Document({ text: 'Ada' })]);
+        assert.deepEqual(docs.texts, ['hello, Ada']);
+        await client.close();
+        const res = await fetch(`http://127.0.0.1:${httpPort}/post`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            data: [{ text: 'Bob' }],
+            execEndpoint: '/',
+            parameters: { greeting: 'hi' },
+          }),
+        });
+        const body = (await res.json()) as { data: { text: string }[] };
+        assert.equal(body.data[0]!.text, 'hi, Bob');
+      } finally {
+        child.kill('SIGTERM');
+      }
+      const [code] = (await once(child, 'exit')) as [number];
+      assert.equal(code, 0, log);
+    });
+
+    void test("the project's own test passes (npm test's command)", async () => {
+      const r = await run(['--import', tsx, '--test', 'test/deployment.test.ts'], project);
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.match(r.out, /# pass 2/);
+    });
+  });
+});

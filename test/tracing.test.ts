@@ -12,6 +12,7 @@ import { Client, Document, Flow } from '../src/index.js';
 import { RuntimeTracing, SpanKind } from '../src/runtime/tracing.js';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { Tagger } from './fixtures/observability-executors.js';
+import { Tokens } from './fixtures/stream-executors.js';
 
 interface CollectedSpan {
   service: string;
@@ -227,5 +228,52 @@ void test('a sharded Executor: the head continues the trace to every shard, and 
     assert.match(text, /^jina_successful_requests_total\{runtime_name="s\/head"\} 1$/m);
   } finally {
     await sharded.close();
+  }
+});
+
+void test('a stream: the Gateway span, its stream_doc call, and the worker continuing it, with items counted', async () => {
+  const tracing = { tracing: true, tracesExporterHost: '127.0.0.1', tracesExporterPort: receiver.port };
+  const streaming = new Flow()
+    .configGateway({ protocol: 'grpc', ...tracing })
+    .add({ uses: Tokens, name: 'tokens', ...tracing });
+  await streaming.start();
+  try {
+    const traceId = randomBytes(16).toString('hex');
+    const clientSpanId = randomBytes(8).toString('hex');
+    await using client = new Client({ port: streaming.port });
+    const got: string[] = [];
+    for await (const d of client.streamDoc({
+      on: '/generate',
+      inputs: { text: 'a b c' },
+      metadata: { traceparent: `00-${traceId}-${clientSpanId}-01` },
+    }))
+      got.push(d.text!);
+    assert.deepEqual(got, ['a', 'b', 'c']);
+    // gateway stream, its stream_doc call, the worker's stream_doc span, the endpoint span
+    const spans = await waitFor('4 spans of the stream', () => {
+      const s = receiver.spans.filter((x) => x.traceId === traceId);
+      return s.length >= 4 ? s : undefined;
+    });
+    const gateway = spans.find((s) => s.service === 'gateway' && s.kind === OTLP.SERVER);
+    assert.ok(gateway, JSON.stringify(spans, null, 1));
+    assert.equal(gateway.name, 'gateway /generate');
+    assert.equal(gateway.parentSpanId, clientSpanId);
+    assert.equal(Number(gateway.attributes['flowgate.items']), 3);
+    const call = spans.find((s) => s.service === 'gateway' && s.kind === OTLP.CLIENT);
+    assert.ok(call);
+    assert.equal(call.name, '/jina.JinaSingleDocumentRequestRPC/stream_doc');
+    assert.equal(call.parentSpanId, gateway.spanId);
+    assert.equal(Number(call.attributes['flowgate.items']), 3);
+    const server = spans.find((s) => s.service === 'tokens' && s.kind === OTLP.SERVER);
+    assert.ok(server, "the worker's stream span");
+    assert.equal(server.name, '/jina.JinaSingleDocumentRequestRPC/stream_doc');
+    assert.equal(server.parentSpanId, call.spanId, "the worker continues the Gateway's call");
+    assert.equal(Number(server.attributes['flowgate.items']), 3);
+    const endpoint = spans.find((s) => s.service === 'tokens' && s.name === '/generate');
+    assert.ok(endpoint);
+    assert.equal(endpoint.parentSpanId, server.spanId);
+    assert.equal(Number(endpoint.attributes['flowgate.items']), 3);
+  } finally {
+    await streaming.close();
   }
 });

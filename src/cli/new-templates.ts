@@ -3,6 +3,17 @@
  * so that they ship inside `dist/` with nothing else to copy.
  */
 
+import {
+  deploymentCmd,
+  deploymentReadme,
+  deploymentScripts,
+  deploymentTest,
+  deploymentYml,
+} from './new-deployment-templates.js';
+
+/** What a new project serves: a Flow (`flow.yml`) or a Deployment (`deployment.yml`). */
+export type ProjectKind = 'flow' | 'deployment';
+
 /** What the templates are filled with. */
 export interface ProjectNames {
   /** The npm package name (and image name). */
@@ -76,18 +87,20 @@ test('the Flow greets every document', async () => {
 });
 `;
 
-const packageJson = (n: ProjectNames) =>
+const flowScripts = {
+  start: 'flowgate flow --uses flow.yml',
+  test: 'node --import tsx --test test/*.test.ts',
+  'export:kubernetes': 'flowgate export kubernetes flow.yml k8s/',
+};
+
+const packageJson = (n: ProjectNames, scripts: Record<string, string>) =>
   `${JSON.stringify(
     {
       name: n.project,
       version: '0.1.0',
       private: true,
       type: 'module',
-      scripts: {
-        start: 'flowgate flow --uses flow.yml',
-        test: 'node --import tsx --test test/*.test.ts',
-        'export:kubernetes': 'flowgate export kubernetes flow.yml k8s/',
-      },
+      scripts,
       devDependencies: { flowgate: n.flowgateSpec ?? `^${n.version}`, ...n.tools },
     },
     null,
@@ -114,6 +127,7 @@ const tsconfigJson = () =>
 
 const dockerfile = (
   n: ProjectNames,
+  cmd = 'CMD ["flow", "--uses", "flow.yml"]',
 ) => `# The image of this Flow's Executors: flowgate's runtime image plus this folder at /app.
 #   docker build -t ${n.project}:0.1.0 .
 # The runtime image (flowgate:${n.version}) is built from flowgate's own Dockerfile; pass another
@@ -124,8 +138,8 @@ FROM \${FLOWGATE_IMAGE}
 COPY --chown=node:node package.json package-lock.json* flowgate-*.tgz /app/
 RUN if [ -f package-lock.json ]; then npm ci --omit=dev --no-audit --no-fund; fi
 COPY --chown=node:node . /app
-# \`docker run\` serves the whole Flow; \`flowgate export\` runs each part with its own command.
-CMD ["flow", "--uses", "flow.yml"]
+# \`docker run\` serves it all; \`flowgate export\` runs each part with its own command.
+${cmd}
 `;
 
 const dockerignore = () => `node_modules
@@ -166,9 +180,21 @@ pod and balances over them, and pods drain their requests on SIGTERM. See flowga
 `;
 
 /** Every file of a new project: path (relative to the project folder) -> content. */
-export function projectFiles(n: ProjectNames): Record<string, string> {
+export function projectFiles(n: ProjectNames, kind: ProjectKind = 'flow'): Record<string, string> {
+  if (kind === 'deployment')
+    return {
+      'package.json': packageJson(n, deploymentScripts),
+      'tsconfig.json': tsconfigJson(),
+      'executor.ts': executorTs(),
+      'deployment.yml': deploymentYml(n),
+      'test/deployment.test.ts': deploymentTest(),
+      Dockerfile: dockerfile(n, deploymentCmd),
+      '.dockerignore': dockerignore(),
+      '.gitignore': gitignore(),
+      'README.md': deploymentReadme(n),
+    };
   return {
-    'package.json': packageJson(n),
+    'package.json': packageJson(n, flowScripts),
     'tsconfig.json': tsconfigJson(),
     'executor.ts': executorTs(),
     'flow.yml': flowYml(n),

@@ -2,7 +2,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VERSION } from '../core/version.js';
-import { projectFiles } from './new-templates.js';
+import { projectFiles, type ProjectKind } from './new-templates.js';
 import { packFlowgateInto, toolVersions } from './new-dependency.js';
 
 /** An npm package name from a folder name: lowercase, `-` for anything else. */
@@ -16,17 +16,19 @@ function packageName(dir: string): string {
 
 /**
  * Writes a runnable project skeleton into `dir` (created if missing; an existing folder must be
- * empty): an Executor, a Flow YAML, a test, a Dockerfile, package.json and a README. Resolves to
- * the files written, relative to `dir`.
+ * empty): an Executor, a Flow YAML (or, with `kind: 'deployment'`, a Deployment YAML serving the
+ * Executor alone), a test, a Dockerfile, package.json and a README. Resolves to the files
+ * written, relative to `dir`.
  *
  * @example
  * ```ts
- * await createProject('my-flow');   // ['package.json', 'tsconfig.json', 'executor.ts', ...]
+ * await createProject('my-flow');   // ['package.json', 'tsconfig.json', 'executor.ts', 'flow.yml', ...]
+ * await createProject('my-model', { kind: 'deployment' }); // [..., 'deployment.yml', ...]
  * ```
  */
 export async function createProject(
   dir: string,
-  options: { name?: string; pack?: boolean } = {},
+  options: { name?: string; pack?: boolean; kind?: ProjectKind } = {},
 ): Promise<string[]> {
   const root = resolve(dir);
   const existing = await readdir(root).catch((err: NodeJS.ErrnoException) => {
@@ -43,7 +45,10 @@ export async function createProject(
   await mkdir(root, { recursive: true });
   // Until flowgate is on the registry, the project installs the flowgate that wrote it.
   const flowgateSpec = options.pack === false ? undefined : packFlowgateInto(root);
-  const files = projectFiles({ project, version: VERSION, flowgateSpec, tools: toolVersions() });
+  const files = projectFiles(
+    { project, version: VERSION, flowgateSpec, tools: toolVersions() },
+    options.kind ?? 'flow',
+  );
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(root, path)), { recursive: true });
     await writeFile(join(root, path), text, { flag: 'wx' });
@@ -55,15 +60,23 @@ export async function createProject(
 export function registerNew(program: Command): void {
   program
     .command('new')
-    .description('Create a runnable project: an Executor, a Flow YAML, a test, a Dockerfile.')
+    .description(
+      'Create a runnable project: an Executor, a Flow YAML (or a Deployment YAML), a test, a Dockerfile.',
+    )
     .argument('<dir>', 'the folder to create (it must not exist, or be empty)')
     .option('--name <name>', 'the package (and image) name; default the folder name')
+    .option('--deployment', 'serve the Executor alone as a Deployment (deployment.yml) instead of a Flow')
+    .option('--flow', 'a Flow project (flow.yml): the default')
     .addHelpText(
       'after',
-      '\nExample:\n  flowgate new my-flow && cd my-flow && npm install && npm test && npm start',
+      '\nExamples:\n  flowgate new my-flow && cd my-flow && npm install && npm test && npm start\n  flowgate new --deployment my-model    # one Executor, no Flow: deployment.yml',
     )
-    .action(async (dir: string, opts: { name?: string }) => {
-      const files = await createProject(dir, opts);
+    .action(async (dir: string, opts: { name?: string; deployment?: boolean; flow?: boolean }) => {
+      if (opts.deployment && opts.flow) throw new Error('--deployment and --flow: give one of them');
+      const files = await createProject(dir, {
+        name: opts.name,
+        kind: opts.deployment ? 'deployment' : 'flow',
+      });
       process.stdout.write(
         `Created ${dir}: ${files.join(', ')}\n\nNext:\n  cd ${dir}\n  npm install\n  npm test\n  npm start\n`,
       );

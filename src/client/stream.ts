@@ -12,6 +12,11 @@ export interface StreamDocClientOptions {
   /** The one input document. */
   inputs: Document | DocumentInit;
   parameters?: JsonObject;
+  /**
+   * Only Executors whose name matches this regular expression (anchored at the start) take part,
+   * as for `post`; the others are passed through.
+   */
+  targetExecutor?: string;
   /** Deadline of the whole stream, ms. */
   timeout?: number;
   /** Extra headers / gRPC metadata. */
@@ -32,7 +37,12 @@ export function clientStreamDoc(
       'this protocol cannot stream documents: use grpc, http or websocket',
     );
   const doc = options.inputs instanceof Document ? options.inputs : new Document(options.inputs);
-  const request = createStreamDocRequest({ endpoint: options.on, doc, parameters: options.parameters });
+  const request = createStreamDocRequest({
+    endpoint: options.on,
+    doc,
+    parameters: options.parameters,
+    targetExecutor: options.targetExecutor,
+  });
   return itemDocuments(
     transport.streamDoc(request, { timeoutMs: options.timeout, metadata: options.metadata }),
   );

@@ -82,6 +82,8 @@ export function splitDeployment<T extends Record<string, unknown>>(
     if (v === undefined) continue;
     if (k === 'timeoutReady') flow.timeoutReady = v as number;
     else (GATEWAY_KEYS.has(k) ? gateway : executor)[k] = v;
+    // `monitoring` is what a client of the Deployment scrapes too: its Gateway serves metrics as well.
+    if (k === 'monitoring') gateway.monitoring = v;
   }
   return {
     flow,

@@ -343,7 +343,7 @@ function inOriginalOrder(response: DataRequest, ids: string[]): DataRequest {
 }
 
 /** The anchored regular expression of a `targetExecutor`; a broken one is the caller's error. */
-function targetRegExp(pattern: string): RegExp {
+export function targetRegExp(pattern: string): RegExp {
   try {
     return new RegExp(`^(?:${pattern})`);
   } catch (err) {

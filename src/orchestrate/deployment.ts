@@ -10,6 +10,8 @@ import {
   type DeploymentSpec,
 } from '../config/deployment.js';
 import { validateComponent } from '../config/load.js';
+import type { StreamDocClientOptions } from '../client/stream.js';
+import type { Document } from '../document/document.js';
 import type { DocumentArray } from '../document/document-array.js';
 import type { Protocol } from '../gateway/gateway.js';
 import { Flow } from './flow.js';
@@ -59,6 +61,20 @@ export class Deployment {
     options?: PostOptions & { client?: ClientOptions },
   ): Promise<DocumentArray> {
     return this.flow.post(on, inputs, options);
+  }
+
+  /**
+   * The Client's `streamDoc` against this Deployment (its first protocol): the documents its
+   * streaming endpoint yields, as they arrive; `options.client` overrides the Client's options.
+   *
+   * @example
+   * ```ts
+   * for await (const token of dep.streamDoc({ on: '/generate', inputs: { text: 'a b c' } }))
+   *   console.log(token.text);
+   * ```
+   */
+  streamDoc(options: StreamDocClientOptions & { client?: ClientOptions }): AsyncGenerator<Document> {
+    return this.flow.streamDoc(options);
   }
 
   /** Serves until SIGINT or SIGTERM, then closes. */

@@ -27,9 +27,11 @@ export function flowClient(
     );
   const host =
     !gateway.host || gateway.host === '0.0.0.0' || gateway.host === '::' ? '127.0.0.1' : gateway.host;
+  // A protocol override that the Gateway serves goes to that protocol's port.
+  const at = overrides.protocol ? protocols.indexOf(overrides.protocol) : -1;
   return new Client({
     host,
-    port: ports[0],
+    port: ports[at >= 0 ? at : 0],
     protocol: protocol as ClientProtocol,
     tls: gateway.sslCertfile !== undefined,
     authToken: gateway.authToken,

@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Client, ClientOptions, PostInputs, PostOptions } from '../client/client.js';
+import type { StreamDocClientOptions } from '../client/stream.js';
+import type { Document } from '../document/document.js';
 import type { DocumentArray } from '../document/document-array.js';
 import { withGatewayYaml } from '../config/gateway-yaml.js';
 import { loadFlowSpec, stringifyFlowSpec } from '../config/load.js';
@@ -232,6 +234,29 @@ export class Flow {
     }
     this.client ??= flowClient(this._protocols, this.ports, this.gateway);
     return this.client.post(on, inputs, { ...postOptions, returnResponses: false });
+  }
+
+  /**
+   * Streams from a streaming endpoint of this started Flow with the Client (`Client.streamDoc`),
+   * over the Gateway's first protocol; `options.client` overrides the Client's options. Leaving
+   * the loop early (`break`) cancels the stream end to end.
+   *
+   * @example
+   * ```ts
+   * await flow.start();
+   * for await (const token of flow.streamDoc({ on: '/generate', inputs: { text: 'hello world' } }))
+   *   process.stdout.write(`${token.text} `);
+   * ```
+   */
+  async *streamDoc(options: StreamDocClientOptions & { client?: ClientOptions }): AsyncGenerator<Document> {
+    const { client: overrides, ...streamOptions } = options;
+    if (overrides) {
+      await using client = flowClient(this._protocols, this.ports, this.gateway, overrides);
+      yield* client.streamDoc(streamOptions);
+      return;
+    }
+    this.client ??= flowClient(this._protocols, this.ports, this.gateway);
+    yield* this.client.streamDoc(streamOptions);
   }
 
   /** Stops the Gateway (which waits for floating work), then every Executor. */

@@ -8,6 +8,7 @@ import type { Compression } from '../transport/grpc/link.js';
 import { createGrpcServer, type FlowgateGrpcServer } from '../transport/grpc/rpc-server.js';
 import { toGrpcStatus } from '../transport/grpc/status.js';
 import { GracefulStop, gracePeriodFromEnv } from './graceful-stop.js';
+import { addHeadStreamDoc, headStreamingEndpoints } from './head-stream.js';
 import { Observability, observeHeadCall, type ObservabilityOptions } from './observability.js';
 import { addRuntimeServices } from './runtime-services.js';
 import { concatRequests, reduceRequests } from './reduce.js';
@@ -226,6 +227,15 @@ export class HeadRuntime {
       toStatus: (err) => this.grpcStatus(err),
       serveStream: (call) => this.serveStream(call),
       endpoints: () => this.endpoints(),
+      streamingEndpoints: () => headStreamingEndpoints(this.shards),
+    });
+    addHeadStreamDoc(this.server, {
+      name: this.options.name,
+      polling: (endpoint) => pollingFor(this.options.polling, endpoint),
+      pickShard: () => this.pickShard().s,
+      hasUsesBeforeAfter: this.usesBefore !== undefined || this.usesAfter !== undefined,
+      onStart: () => this.inFlight++,
+      onEnd: () => this.inFlight--,
     });
     await this.observability?.serve(this.options.host ?? '127.0.0.1');
     this.port = await this.server.listen(this.options.host ?? '127.0.0.1', this.options.port ?? 0);

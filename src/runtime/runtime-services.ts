@@ -24,7 +24,7 @@ export interface RuntimeServices {
   /** The endpoints served, for `endpoint_discovery`. */
   endpoints(): string[] | Promise<string[]>;
   /** The streaming (generator) endpoints among them: `schemas[endpoint].is_generator` in discovery. */
-  streamingEndpoints?(): Set<string>;
+  streamingEndpoints?(): Set<string> | Promise<Set<string>>;
 }
 
 /**
@@ -71,10 +71,10 @@ export function addRuntimeServices(s: FlowgateGrpcServer, r: RuntimeServices): v
   s.server.addService(JinaDiscoverEndpointsRPCService, {
     endpoint_discovery: (_call: unknown, cb: grpc.sendUnaryData<jina.IEndpointsProto>) => {
       Promise.resolve()
-        .then(() => r.endpoints())
+        .then(() => Promise.all([r.endpoints(), r.streamingEndpoints?.()]))
         .then(
-          (endpoints) =>
-            cb(null, { endpoints, writeEndpoints: [], ...generatorSchemas(r.streamingEndpoints?.()) }),
+          ([endpoints, streaming]) =>
+            cb(null, { endpoints, writeEndpoints: [], ...generatorSchemas(streaming) }),
           (err: unknown) => cb(r.toStatus(err)),
         );
     },

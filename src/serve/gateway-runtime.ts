@@ -178,7 +178,7 @@ export class GatewayRuntime {
       security.forwardMetadata = [...new Set([...(security.forwardMetadata ?? []), ...TRACE_CONTEXT_KEYS])];
     const logger = consoleLogger(name);
     const walker = new GraphWalker(topology, pool, logger, obs?.tracing);
-    const streams = new StreamWalker(topology, pool, obs?.metrics);
+    const streams = new StreamWalker(topology, pool, obs?.metrics, obs?.tracing);
     const streamer = new GatewayStreamer(walker, pool, c.prefetch ?? 1000, obs?.metrics, streams);
     this.streamer = streamer;
     GatewayStreamer.setCurrent(streamer);

@@ -15,6 +15,7 @@ import {
   JinaSingleDataRequestRPCService,
 } from './codec.js';
 import { toGrpcStatus } from './status.js';
+import { JinaSingleDocumentRequestRPCService } from './stream-doc.js';
 
 /** Options of {@link createGrpcWebHandler}. */
 export interface GrpcWebOptions {
@@ -41,6 +42,7 @@ const SERVING = Buffer.from([0x08, 0x01]); // grpc.health.v1.HealthCheckResponse
 function methods(streamer: GatewayStreamer): Record<string, Method> {
   const call = JinaRPCService.Call;
   const single = JinaSingleDataRequestRPCService.process_single_data;
+  const streamDoc = JinaSingleDocumentRequestRPCService.stream_doc;
   return {
     [call.path]: async function* (messages, ctx) {
       async function* requests(): AsyncGenerator<DataRequest> {
@@ -54,6 +56,13 @@ function methods(streamer: GatewayStreamer): Record<string, Method> {
       yield single.responseSerialize(
         await streamer.process(req, { headers: ctx.headers, signal: ctx.signal }),
       );
+    },
+    // Server streaming: each item the streaming endpoint yields is one frame, as it is yielded;
+    // the browser closing the response cancels the stream up to the Executor's generator.
+    [streamDoc.path]: async function* (messages, ctx) {
+      const req = streamDoc.requestDeserialize(one(messages));
+      for await (const item of streamer.streamItems(req, { headers: ctx.headers, signal: ctx.signal }))
+        yield streamDoc.responseSerialize(item);
     },
     [JinaGatewayDryRunRPCService.dry_run.path]: async function* () {
       yield JinaGatewayDryRunRPCService.dry_run.responseSerialize(await dryRun(streamer));
@@ -122,7 +131,8 @@ const CORS_HEADERS = {
 /**
  * gRPC-Web (`application/grpc-web`, `+proto`, and the base64 `application/grpc-web-text`) for
  * browsers, served from the one-port front's HTTP/1.1 side: the Gateway's data (`JinaRPC/Call`
- * as server streaming, `process_single_data`), `dry_run`, `_status` and health `Check`. Each
+ * as server streaming, `process_single_data`), streaming endpoints (`stream_doc`, server
+ * streaming: one frame per item as it is yielded), `dry_run`, `_status` and health `Check`. Each
  * answer is `200` with the message frames, then a trailer frame (flag `0x80`) holding
  * `grpc-status` and `grpc-message`. Returns false for a request that is not gRPC-Web.
  *
@@ -207,7 +217,7 @@ async function serve(
         : undefined;
     for await (const msg of method(messages, { headers: fwd, signal: abort.signal })) {
       if (abort.signal.aborted) break;
-      if (!send(frame(0, msg))) await new Promise((r) => res.once('drain', r));
+      if (!send(frame(0, msg))) await drainedOrClosed(res);
     }
   } catch (err) {
     const s = toGrpcStatus(err);
@@ -219,6 +229,20 @@ async function serve(
   const trailer = `grpc-status:${status.code}\r\ngrpc-message:${encodeURIComponent(status.details)}\r\n`;
   send(frame(0x80, Buffer.from(trailer)));
   res.end();
+}
+
+/** Resolves once the response takes writes again, or is closed (the browser went away). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 /** The body, RESOURCE_EXHAUSTED when it is larger than `limit` bytes. */

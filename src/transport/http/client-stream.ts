@@ -36,6 +36,7 @@ export async function* httpStreamDoc(
   if (options.timeoutMs && options.timeoutMs > 0) signals.push(AbortSignal.timeout(options.timeoutMs));
   const body: JsonObject = request.document ? documentToJson(request.document) : {};
   if (Object.keys(request.parameters).length > 0) body.parameters = request.parameters;
+  if (request.header.targetExecutor) body.targetExecutor = request.header.targetExecutor;
   const requestId = request.header.requestId ?? '';
   try {
     const res = await ctx.undici.fetch(url, {

@@ -56,15 +56,38 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
     app.post(url, { schema: sseSchema(endpoint, 'body') }, handler('body'));
     served.push(endpoint);
   }
+  refuseStreamsToNormalRoutes(app, served);
   return served;
 }
 
-/** The input document and parameters of a GET (query) or POST (body). */
+/**
+ * A `POST` that asks only for `text/event-stream` (as the Client's `streamDoc` does) to a route
+ * that does not stream is refused before it runs: 400 `{"detail": "endpoint /x is not a streaming
+ * endpoint ..."}`, so a stream to a normal endpoint never runs that endpoint.
+ */
+function refuseStreamsToNormalRoutes(app: FastifyInstance, streaming: readonly string[]): void {
+  const urls = new Set(streaming.map((e) => (e.startsWith('/') ? e : `/${e}`)));
+  app.addHook('onRequest', async (request, reply) => {
+    const url = request.routeOptions.url;
+    if (request.method !== 'POST' || url === undefined || urls.has(url)) return;
+    if (request.headers.accept?.trim().toLowerCase() !== 'text/event-stream') return;
+    await reply.code(400).send({
+      detail: `endpoint ${url} is not a streaming endpoint (no Executor of this Flow serves it with a generator): call it with post`,
+    });
+  });
+}
+
+/**
+ * The input document, parameters and `targetExecutor` (`targetExecutor` or `target_executor`, in
+ * the body or the query) of a GET (query) or POST (body).
+ */
 export function streamInput(
   source: unknown,
   from: 'query' | 'body',
-): { doc: Document; parameters: JsonObject } {
+): { doc: Document; parameters: JsonObject; targetExecutor?: string } {
   const obj: JsonObject = isJsonObject(source) ? { ...source } : {};
+  const target = takeTarget(obj);
+  const targetExecutor = target ? { targetExecutor: target } : {};
   if (from === 'body') {
     const parameters = obj.parameters;
     delete obj.parameters;
@@ -72,7 +95,7 @@ export function streamInput(
       throw new FlowgateError(Code.InvalidArgument, 'parameters must be an object', {
         details: { httpStatus: 422 },
       });
-    return { doc: documentFromJson(obj, 'body'), parameters: parameters ?? {} };
+    return { doc: documentFromJson(obj, 'body'), parameters: parameters ?? {}, ...targetExecutor };
   }
   const fields: JsonObject = {};
   const tags: JsonObject = {};
@@ -84,7 +107,19 @@ export function streamInput(
     else fields[key] = value;
   }
   if (Object.keys(tags).length > 0) fields.tags = tags;
-  return { doc: documentFromJson(fields, 'query'), parameters };
+  return { doc: documentFromJson(fields, 'query'), parameters, ...targetExecutor };
+}
+
+/** Removes `targetExecutor` / `target_executor` from `obj`; the pattern, when one is a string. */
+function takeTarget(obj: JsonObject): string | undefined {
+  let found: string | undefined;
+  for (const key of ['targetExecutor', 'target_executor']) {
+    const v = obj[key];
+    const s = Array.isArray(v) ? v.at(-1) : v;
+    if (typeof s === 'string' && s && found === undefined) found = s;
+    delete obj[key];
+  }
+  return found;
 }
 
 /** A query value as JSON when it reads as JSON (numbers, booleans), else the string. */
@@ -104,17 +139,23 @@ async function serveSse(
   endpoint: string,
   from: 'query' | 'body',
 ): Promise<FastifyReply | undefined> {
-  const { doc, parameters } = streamInput(from === 'query' ? request.query : (request.body ?? {}), from);
+  const { doc, parameters, targetExecutor } = streamInput(
+    from === 'query' ? request.query : (request.body ?? {}),
+    from,
+  );
   const abort = new AbortController();
   const raw = reply.raw;
   let done = false;
   raw.on('close', () => {
     if (!done) abort.abort();
   });
-  const items = options.streamer.streamItems(createStreamDocRequest({ endpoint, doc, parameters }), {
-    signal: abort.signal,
-    headers: request.forwardedHeaders,
-  });
+  const items = options.streamer.streamItems(
+    createStreamDocRequest({ endpoint, doc, parameters, targetExecutor }),
+    {
+      signal: abort.signal,
+      headers: request.forwardedHeaders,
+    },
+  );
   let first: IteratorResult<StreamDocRequest>;
   try {
     first = await items.next();

@@ -27,6 +27,11 @@ export async function* wsStreamDoc(
     if (isBinary) return;
     const frame = decodeStreamServerFrame((data as Buffer).toString('utf8'));
     if (!frame || frame.requestId !== requestId) return;
+    if (frame.failure) {
+      ended = true;
+      items.fail(frame.failure);
+      return;
+    }
     if (frame.item) items.push(frame.item);
     if (frame.end) {
       ended = true;

@@ -4,7 +4,12 @@ import type { Headers } from '../../core/headers.js';
 import type { Logger } from '../../core/logger.js';
 import { streamErrorItem } from '../../document/stream-request.js';
 import type { Frame } from './codec.js';
-import { decodeStreamClientFrame, encodeStreamEnd, encodeStreamItem } from './stream-frames.js';
+import {
+  decodeStreamClientFrame,
+  encodeStreamEnd,
+  encodeStreamFailure,
+  encodeStreamItem,
+} from './stream-frames.js';
 import type { GatewayStreamer } from '../../gateway/streamer.js';
 
 /** Options of {@link WsStreamSession}. */
@@ -100,6 +105,11 @@ export class WsStreamSession {
       if (signal.aborted) return logger.debug('a stream was cancelled', { peer, requestId });
       const executor =
         err instanceof FlowgateError && typeof err.details.executor === 'string' ? err.details.executor : '';
+      // The Gateway's own errors keep their status code, so the Client throws them as they are.
+      if (err instanceof FlowgateError && !executor) {
+        await send(encodeStreamFailure(requestId, err));
+        return;
+      }
       await send(encodeStreamItem(requestId, streamErrorItem(requestId, err, executor)));
     }
   }

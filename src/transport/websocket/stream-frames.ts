@@ -1,3 +1,4 @@
+import { FlowgateError, type Code } from '../../core/errors.js';
 import { documentFromJson, documentToJson } from '../../document/index.js';
 import { StatusCode } from '../../proto/request.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../proto/struct.js';
@@ -10,11 +11,13 @@ import {
 /**
  * Streams on the WebSocket data socket (`/`), in text frames of JSON whatever the subprotocol, so
  * that several streams (and ordinary requests) share one socket:
- * - client: `{"streamDoc": {"requestId", "execEndpoint", "parameters", "document"}}` starts one;
+ * - client: `{"streamDoc": {"requestId", "execEndpoint", "parameters", "document"}}` (and
+ *   optionally `"targetExecutor"`) starts one;
  *   `{"cancelStream": "<requestId>"}` cancels it;
  * - Gateway: `{"stream": "<requestId>", "event": "update", "document": {...}}` per item, then
  *   `{"stream": id, "event": "end"}`, or `{"stream": id, "event": "error", "error": {name, message,
- *   executor, description}}` which ends it.
+ *   executor, description}}` which ends it; an error of the Gateway itself (no Executor: no
+ *   streaming endpoint, a bad `targetExecutor`...) adds its status `code` (gRPC numbering).
  */
 
 /** A decoded client frame about streams, or undefined when the frame is not one. */
@@ -35,6 +38,7 @@ export function decodeStreamClientFrame(text: string): StreamClientFrame | undef
     doc: documentFromJson(s.document ?? {}, 'streamDoc.document'),
     parameters,
     ...(typeof s.requestId === 'string' && s.requestId ? { requestId: s.requestId } : {}),
+    ...(typeof s.targetExecutor === 'string' && s.targetExecutor ? { targetExecutor: s.targetExecutor } : {}),
   });
   return { kind: 'start', request };
 }
@@ -47,6 +51,7 @@ export function encodeStreamStart(request: StreamDocRequest): string {
     parameters: request.parameters,
   };
   if (request.document) s.document = documentToJson(request.document);
+  if (request.header.targetExecutor) s.targetExecutor = request.header.targetExecutor;
   return JSON.stringify({ streamDoc: s });
 }
 
@@ -70,6 +75,18 @@ export function encodeStreamItem(requestId: string, item: StreamDocRequest): str
   });
 }
 
+/** The Gateway's frame for its own error `err` (not an Executor's), with the status code. */
+export function encodeStreamFailure(requestId: string, err: FlowgateError): string {
+  const error = {
+    name: err.name,
+    message: err.message,
+    executor: '',
+    description: err.message,
+    code: err.code,
+  };
+  return JSON.stringify({ stream: requestId, event: 'error', error });
+}
+
 /** The Gateway's frame that ends a stream. */
 export function encodeStreamEnd(requestId: string): string {
   return JSON.stringify({ stream: requestId, event: 'end' });
@@ -78,7 +95,7 @@ export function encodeStreamEnd(requestId: string): string {
 /** A Gateway frame about a stream, read by the client: an item, the end, or an error item. */
 export function decodeStreamServerFrame(
   text: string,
-): { requestId: string; item?: StreamDocRequest; end: boolean } | undefined {
+): { requestId: string; item?: StreamDocRequest; failure?: FlowgateError; end: boolean } | undefined {
   if (!text.startsWith('{"stream"')) return undefined;
   const body = JSON.parse(text) as JsonValue;
   if (!isJsonObject(body) || typeof body.stream !== 'string') return undefined;
@@ -87,6 +104,8 @@ export function decodeStreamServerFrame(
   if (body.event === 'error') {
     const e = isJsonObject(body.error) ? body.error : {};
     const str = (v: JsonValue | undefined) => (typeof v === 'string' ? v : '');
+    if (typeof e.code === 'number' && !str(e.executor))
+      return { requestId, failure: new FlowgateError(e.code as Code, str(e.message)), end: true };
     const item: StreamDocRequest = {
       header: {
         requestId,
