@@ -76,18 +76,50 @@ export class DataRequest {
 
   /** Serialises to a `DataRequestProto`. */
   encode(): Uint8Array {
-    const proto: RawProto = {
-      header: this.header,
-      routes: this.routes,
-    };
-    const params = this._parameters !== undefined ? jsonToStruct(this._parameters) : this._parametersProto;
-    if (params) proto.parameters = params;
+    const proto = this.protoWithoutData();
     if (this.docsBytes.length > 0) {
       proto.data = this.docsInBytesField ? { docsBytes: this.docsBytes } : { docs: this.docsBytes };
     } else {
       proto.data = { docs: EMPTY };
     }
     return flowgate.passthrough.RawDataRequestProto.encode(proto).finish();
+  }
+
+  /**
+   * The bytes of {@link encode} in two pieces when the documents take at least `minSplitBytes`:
+   * everything but the document bytes, then the document bytes themselves (this request's view,
+   * not a copy). A transport that can send one message in parts (a fragmented WebSocket message)
+   * sends MB-sized documents without copying them; below the threshold, one piece.
+   *
+   * @example
+   * ```ts
+   * const [head, docs] = res.encodeParts(); // docs === res.docsBytes when they are large
+   * ```
+   */
+  encodeParts(minSplitBytes = 64 * 1024): Uint8Array[] {
+    const docs = this.docsBytes;
+    if (docs.length < minSplitBytes || docs.length === 0) return [this.encode()];
+    const writer = flowgate.passthrough.RawDataRequestProto.encode(this.protoWithoutData());
+    // data = 4 { docs = 1 | docs_bytes = 2 : bytes }, written last as encode() does; lengths only.
+    const field = this.docsInBytesField ? 2 : 1;
+    const inner = 1 + varintSize(docs.length) + docs.length;
+    writer
+      .uint32((4 << 3) | 2)
+      .uint32(inner)
+      .uint32((field << 3) | 2)
+      .uint32(docs.length);
+    return [writer.finish(), docs];
+  }
+
+  /** Header, parameters (still encoded unless read) and routes: the message but its documents. */
+  private protoWithoutData(): RawProto {
+    const proto: RawProto = {
+      header: this.header,
+      routes: this.routes,
+    };
+    const params = this._parameters !== undefined ? jsonToStruct(this._parameters) : this._parametersProto;
+    if (params) proto.parameters = params;
+    return proto;
   }
 
   get requestId(): string {
@@ -179,6 +211,16 @@ export class DataRequest {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Bytes of `n` as a protobuf varint. */
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
 
 /** Builds a `StatusProto` with code ERROR from any thrown value. */
 export function statusFromError(err: unknown, executor: string): IStatus {
