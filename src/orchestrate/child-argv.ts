@@ -68,6 +68,7 @@ export function childNodeArgs(o: ChildNodeArgsOptions): { execArgv: string[]; en
     execArgv = argv;
     if (removed) env[TSX_DEFERRED_ENV] = '1';
   }
-  // Flags given later win: the parent's own command line (and NODE_OPTIONS) can still override.
+  // Flags given later win: the parent's own execArgv still overrides them (NODE_OPTIONS does not:
+  // the command line wins over it; FLOWGATE_CHILD_V8_FLAGS replaces them).
   return { execArgv: [...(o.v8Flags ?? []), ...execArgv], env };
 }
