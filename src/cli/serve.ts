@@ -1,7 +1,6 @@
 import { explain } from '../core/known-errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
-import { mergeBatching } from '../executor/dynamic-batching.js';
-import { Executor, type ExecutorClass } from '../executor/executor.js';
+import type { ExecutorClass } from '../executor/executor.js';
 import type { AuthHook } from '../gateway/auth.js';
 import { Gateway, type GatewayClass } from '../gateway/gateway.js';
 import type { GatewayRuntime } from '../serve/gateway-runtime.js';
@@ -12,20 +11,15 @@ import type {
 } from '../orchestrate/process-config.js';
 import type { HeadRuntime } from '../runtime/head.js';
 import { hasParent, receiveConfig, tellParent, watchParent } from '../runtime/ipc.js';
-import {
-  loadClass,
-  loadExecutorClass,
-  loadExecutorFromUses,
-  parseClassSpec,
-  type ClassKind,
-} from '../runtime/load-executor.js';
+import type { ClassKind } from '../runtime/load-executor.js';
 import type { WorkerRuntime } from '../runtime/worker.js';
 import { shareFlowgateWithCommonJs } from '../runtime/user-module.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // The runtimes are imported by role (below), so that an Executor process does not load the
-// Gateway's dependencies, nor a Gateway process the Executor's.
+// Gateway's dependencies, nor a Gateway process the Executor's (nor the loader of user modules and
+// its YAML parser unless it has a custom Gateway or an `authenticate` module to load).
 
 // A user's CommonJS module that does `require('flowgate')` gets this very flowgate (loaded only
 // when such a module is), not a second copy whose Executor the runtime would not recognise.
@@ -123,6 +117,11 @@ async function serverCredentials(ssl: { certfile: string; keyfile: string }) {
 /** Builds and serves one Executor from a process config; reports the bound port to the parent. */
 export async function serveExecutor(config: ExecutorProcessConfig): Promise<WorkerRuntime> {
   try {
+    const [{ Executor }, { mergeBatching }, { loadExecutorClass, loadExecutorFromUses }] = await Promise.all([
+      import('../executor/executor.js'),
+      import('../executor/dynamic-batching.js'),
+      import('../runtime/load-executor.js'),
+    ]);
     let cls: ExecutorClass;
     let usesWith = config.usesWith;
     let metas = config.metas;
@@ -175,6 +174,7 @@ const GATEWAY_KIND: ClassKind = {
 
 /** Loads the custom Gateway class a process config names. */
 async function loadGatewayClass(ref: NonNullable<GatewayProcessConfig['uses']>): Promise<GatewayClass> {
+  const { loadClass, parseClassSpec } = await import('../runtime/load-executor.js');
   const classRef = 'spec' in ref ? parseClassSpec(ref.spec) : ref;
   const cls = await loadClass<GatewayClass>(classRef, GATEWAY_KIND);
   if (!(cls.prototype instanceof Gateway)) {
@@ -197,6 +197,7 @@ const AUTH_HOOK_KIND: ClassKind = {
 /** The `authenticate` hook a process config names as `module.ts:function`, loaded. */
 async function loadAuthHook(ref: AuthHook | string | undefined): Promise<AuthHook | undefined> {
   if (typeof ref !== 'string') return ref;
+  const { loadClass, parseClassSpec } = await import('../runtime/load-executor.js');
   const spec = parseClassSpec(ref);
   if (!spec.className)
     throw new TypeError(`authenticate '${ref}' must name a function: 'auth.ts:functionName'`);

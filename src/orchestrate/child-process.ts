@@ -5,6 +5,8 @@ import { Code, FlowgateError } from '../core/errors.js';
 import { childRoleEnv } from '../runtime/class-registry.js';
 import { gracePeriodFromEnv } from '../runtime/graceful-stop.js';
 import type { ChildMessage } from '../runtime/ipc.js';
+import { childNodeArgs } from './child-argv.js';
+import { childV8Flags } from './child-v8-flags.js';
 
 /**
  * The entry point children run (`cli/child.js <role>`): like `flowgate executor|head|gateway --ipc`,
@@ -48,12 +50,17 @@ export interface RunningChild {
  */
 export function spawnRuntime(options: SpawnOptions): Promise<RunningChild> {
   const entry = cliEntry();
-  const execArgv = [...process.execArgv];
-  if (entry.needsTsx && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
+  const { execArgv, env } = childNodeArgs({
+    role: options.role,
+    entryNeedsTsx: entry.needsTsx,
+    parentExecArgv: process.execArgv,
+    v8Flags: childV8Flags(options.role),
+  });
   const child = spawn(process.execPath, [...execArgv, entry.path, options.role], {
     // A head imports no user code: it is marked like the Gateway, as a child that is no Executor.
     env: {
       ...process.env,
+      ...env,
       ...options.env,
       ...childRoleEnv(options.role === 'head' ? 'gateway' : options.role),
     },

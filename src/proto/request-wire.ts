@@ -131,6 +131,39 @@ export function encodeRequestWire(m: RequestWireOut): Uint8Array {
   return w.finish();
 }
 
+/**
+ * {@link encodeRequestWire} in two pieces: everything but the document bytes, then the document
+ * bytes themselves (`m.docsBytes`, not a copy). Concatenated, they are the same bytes; a transport
+ * that sends one message in parts sends large documents without copying them.
+ */
+export function encodeRequestWireParts(m: RequestWireOut): [Uint8Array, Uint8Array] {
+  const w = Writer.create();
+  jina.HeaderProto.encode(m.header, w.uint32(TAG_HEADER).fork()).ldelim();
+  const p = m.parameters;
+  if (p instanceof Uint8Array) w.uint32(TAG_PARAMETERS).bytes(p);
+  else if (p) google.protobuf.Struct.encode(p, w.uint32(TAG_PARAMETERS).fork()).ldelim();
+  for (const route of m.routes) {
+    if (route instanceof Uint8Array) w.uint32(TAG_ROUTES).bytes(route);
+    else jina.RouteProto.encode(route, w.uint32(TAG_ROUTES).fork()).ldelim();
+  }
+  const docs = m.docsBytes;
+  const tag = docs.length > 0 && m.docsInBytesField ? TAG_DOCS_BYTES : TAG_DOCS;
+  // data = 4 { docs = 1 | docs_bytes = 2 : bytes }: its length, then the documents' tag and length.
+  const inner = varintSize(tag) + varintSize(docs.length) + docs.length;
+  w.uint32(TAG_DATA).uint32(inner).uint32(tag).uint32(docs.length);
+  return [w.finish(), docs];
+}
+
+/** Bytes of `n` as a protobuf varint. */
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
 /** `key` as UTF-8 bytes, cached: the keys looked up are few (`__results__`). */
 const keyBytes = new Map<string, Buffer>();
 

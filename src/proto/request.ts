@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { google, jina } from './wire.js';
-import { decodeRequestWire, encodeRequestWire, structFieldBytes } from './request-wire.js';
+import {
+  decodeRequestWire,
+  encodeRequestWire,
+  encodeRequestWireParts,
+  structFieldBytes,
+  type RequestWireOut,
+} from './request-wire.js';
 import { jsonToStruct, structToJson, valueToJson, type JsonObject, type JsonValue } from './struct.js';
 import { ExecutorError } from '../core/errors.js';
 
@@ -87,13 +93,7 @@ export class DataRequest {
 
   /** Serialises to a `DataRequestProto` (fields nobody changed are copied as they came). */
   encode(): Uint8Array {
-    return encodeRequestWire({
-      header: this.header,
-      parameters: this._parameters !== undefined ? jsonToStruct(this._parameters) : this._parametersBytes,
-      routes: this._routes ?? this._routesBytes,
-      docsBytes: this.docsBytes,
-      docsInBytesField: this.docsInBytesField,
-    });
+    return encodeRequestWire(this.wireOut());
   }
 
   /** The routes (decoded on first access; the Gateway replaces them without reading them). */
@@ -115,6 +115,35 @@ export class DataRequest {
     if (this._routes !== undefined) return this._routes.at(-1)?.executor ?? undefined;
     const last = this._routesBytes.at(-1);
     return last === undefined ? undefined : (jina.RouteProto.decode(last).executor ?? undefined);
+  }
+
+  /**
+   * The bytes of {@link encode} in two pieces when the documents take at least `minSplitBytes`:
+   * everything but the document bytes, then the document bytes themselves (this request's view,
+   * not a copy). A transport that can send one message in parts (a fragmented WebSocket message)
+   * sends MB-sized documents without copying them; below the threshold, one piece.
+   *
+   * @example
+   * ```ts
+   * const [head, docs] = res.encodeParts(); // docs === res.docsBytes when they are large
+   * ```
+   */
+  encodeParts(minSplitBytes = 64 * 1024): Uint8Array[] {
+    const wire = this.wireOut();
+    if (this.docsBytes.length < minSplitBytes || this.docsBytes.length === 0)
+      return [encodeRequestWire(wire)];
+    return encodeRequestWireParts(wire);
+  }
+
+  /** What {@link encode} writes: the fields nobody changed as the bytes they came in. */
+  private wireOut(): RequestWireOut {
+    return {
+      header: this.header,
+      parameters: this._parameters !== undefined ? jsonToStruct(this._parameters) : this._parametersBytes,
+      routes: this._routes ?? this._routesBytes,
+      docsBytes: this.docsBytes,
+      docsInBytesField: this.docsInBytesField,
+    };
   }
 
   get requestId(): string {

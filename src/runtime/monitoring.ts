@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DataRequest } from '../proto/request.js';
+import { docBytes, sentBytes } from './sent-bytes.js';
 
 /**
  * The original's Prometheus metrics (jina-behaviour.md section 10), in one registry per runtime
@@ -35,10 +36,8 @@ interface EndpointChildren {
   docs: Counter.Internal;
 }
 
-/** The size a request's documents take on the wire (header, parameters and routes left out). */
-function docBytes(r: DataRequest): number {
-  return r.docsBytes.byteLength;
-}
+// Re-exported: callers that need only the sizes import sent-bytes.ts, without prom-client.
+export { sentBytes };
 
 /**
  * The metrics of one runtime (Gateway, head or Executor worker).
@@ -272,14 +271,6 @@ export class RuntimeMetrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
-}
-
-/** Sizes the connection pool records for a call: the documents of every part sent. */
-export function sentBytes(parts: DataRequest | DataRequest[]): number {
-  if (!Array.isArray(parts)) return docBytes(parts);
-  let n = 0;
-  for (const p of parts) n += docBytes(p);
-  return n;
 }
 
 /**

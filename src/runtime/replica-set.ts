@@ -6,7 +6,8 @@ import type { DataRequest } from '../proto/request.js';
 import { unary } from '../transport/grpc/link.js';
 import { JinaDiscoverEndpointsRPCService } from '../transport/grpc/codec.js';
 import { DnsReplicas, isStaticAddress, resolveIntervalFromEnv, type LookupFn } from './dns-replicas.js';
-import { sentBytes, type RuntimeMetrics } from './monitoring.js';
+import type { RuntimeMetrics } from './monitoring.js';
+import { sentBytes } from './sent-bytes.js';
 import {
   createStreamClient,
   generatorEndpoints,

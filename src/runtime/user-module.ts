@@ -77,6 +77,13 @@ async function seedRequireCache(): Promise<void> {
 let tsxEsm = false;
 let tsxCjs = false;
 
+/**
+ * Set (to `1`) in a child whose parent ran with tsx but which was started without it (a Gateway or
+ * a head, see `orchestrate/child-argv.ts`): tsx is registered before any user module is imported,
+ * TypeScript or not, as the parent's `--import tsx` would have done.
+ */
+export const TSX_DEFERRED_ENV = 'FLOWGATE_TSX_DEFERRED';
+
 function tsxActive(): boolean {
   return process.execArgv.some((a) => a.includes('tsx'));
 }
@@ -153,7 +160,9 @@ export function pendingUserImports(): string[] {
 
 async function importByFormat(url: string, file: string): Promise<Record<string, unknown>> {
   const format = moduleFormatOf(file);
-  if (/\.[cm]?tsx?$/.test(file)) await registerTypeScript(format);
+  // Deferred: both hooks, as the parent's `--import tsx` had.
+  if (process.env[TSX_DEFERRED_ENV] === '1') await registerTypeScript('commonjs');
+  else if (/\.[cm]?tsx?$/.test(file)) await registerTypeScript(format);
   if (format === 'commonjs') await (shared ??= seedRequireCache());
   try {
     if (format === 'module') return (await import(url)) as Record<string, unknown>;

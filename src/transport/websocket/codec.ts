@@ -117,6 +117,14 @@ export function encodeResponseFrame(res: DataRequest, mode: WsSubprotocol): Fram
   return mode === 'bytes' ? res.encode() : JSON.stringify(dataRequestToJson(res));
 }
 
+/**
+ * A response as {@link encodeResponseFrame} encodes it, in the parts of one fragmented message:
+ * with `bytes`, large documents are sent as the response's own view of them (no copy).
+ */
+export function encodeResponseParts(res: DataRequest, mode: WsSubprotocol): Frame[] {
+  return mode === 'bytes' ? res.encodeParts() : [JSON.stringify(dataRequestToJson(res))];
+}
+
 /** A request as the client sends it (json: the `/post` body plus `header.request_id`). */
 export function encodeRequestFrame(req: DataRequest, mode: WsSubprotocol): Frame {
   return mode === 'bytes' ? req.encode() : JSON.stringify(dataRequestToRequestJson(req));

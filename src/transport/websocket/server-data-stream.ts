@@ -3,7 +3,7 @@ import { FlowgateError, codeName } from '../../core/errors.js';
 import { LightAbort } from '../../core/abort-like.js';
 import type { Logger } from '../../core/logger.js';
 import type { DataRequest } from '../../proto/request.js';
-import { decodeRequestFrame, encodeResponseFrame, type Frame } from './codec.js';
+import { decodeRequestFrame, encodeResponseFrame, encodeResponseParts, type Frame } from './codec.js';
 import { WsCloseCode, type WsSubprotocol } from './frames.js';
 import { networkCloseReason } from './status.js';
 import type { GatewayStreamer } from '../../gateway/streamer.js';
@@ -40,12 +40,18 @@ export function toFrame(data: RawData, isBinary: boolean): Frame {
 }
 
 /**
- * Sends a frame; resolves at once unless the send buffer is full, then when it has drained. A
+ * Sends a frame, or one message in parts (fragments: see `encodeResponseParts`); resolves at once
+ * unless the send buffer is full, then when it has drained. A
  * client that reads nothing for `stallMs` (the buffer stays full) is cut off: its socket is
  * destroyed (a close frame could not get through) and the promise resolves.
  */
-export function sendFrame(ws: WebSocket, frame: Frame, stallMs = 0): Promise<void> | undefined {
+export function sendFrame(ws: WebSocket, frame: Frame | Frame[], stallMs = 0): Promise<void> | undefined {
   if (ws.readyState !== ws.OPEN) return undefined;
+  if (Array.isArray(frame)) {
+    // One message in fragments (continuation frames), sent back to back: nothing comes between.
+    for (let i = 0; i < frame.length - 1; i++) ws.send(frame[i]!, { fin: false });
+    frame = frame[frame.length - 1]!;
+  }
   if (ws.bufferedAmount < SEND_HIGH_WATER_BYTES) {
     ws.send(frame, () => undefined);
     return undefined;
@@ -122,8 +128,10 @@ export function serveDataStream(ws: WebSocket, options: DataStreamOptions): Prom
     pump();
   };
   const send = (res: DataRequest): void => {
-    const frame = encodeResponseFrame(res, mode);
-    const size = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    // Large documents go out as the response's own bytes, in a second fragment (no copy).
+    const frame = encodeResponseParts(res, mode);
+    let size = 0;
+    for (const f of frame) size += typeof f === 'string' ? Buffer.byteLength(f) : f.length;
     if (maxBytes > 0 && size > maxBytes) {
       logger.warn('closing a WebSocket stream: a response is over maxMessageBytes', {
         peer,
