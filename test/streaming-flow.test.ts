@@ -16,6 +16,7 @@ import { createStreamDocRequest } from '../src/document/stream-request.js';
 import { frame, parseFrames } from '../src/transport/grpc/server-grpc-web.js';
 import { StreamDocCodec } from '../src/transport/grpc/stream-doc.js';
 import { Prefix, Tokens } from './fixtures/stream-executors.js';
+import { decodeBase64Chunks } from './fixtures/base64-chunks.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flowgate-stream-flow-'));
 let markers = 0;
@@ -307,12 +308,6 @@ void describe('a sharded streaming Executor behind its head', () => {
     assert.deepEqual(await texts(dep.streamDoc({ on: '/count', inputs: {}, parameters: { n: 1 } })), ['0']);
   });
 });
-
-/** Base64 text that may be several padded chunks one after the other (the text variant). */
-function decodeBase64Chunks(text: string): Buffer {
-  const chunks = text.replace(/\s+/g, '').split(/(?<==)(?=[^=])/);
-  return Buffer.concat(chunks.map((c) => Buffer.from(c, 'base64')));
-}
 
 /** The trailer frame's text (the frame with flag 0x80). */
 function trailer(bytes: Buffer): string {
