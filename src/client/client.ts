@@ -4,6 +4,7 @@ import {
   Document,
   DocumentArray,
   buildRequests,
+  buildRequestsSync,
   docsPerRequest,
   type DocumentInit,
 } from '../document/index.js';
@@ -16,6 +17,7 @@ import { ProgressBar } from './progress.js';
 import { Response } from './response.js';
 import { clientStreamDoc, type StreamDocClientOptions } from './stream.js';
 import type { ClientTransport } from '../transport/shared/client-transport.js';
+import { RequestList } from '../transport/shared/client-mux.js';
 import { WebSocketTransport } from '../transport/websocket/client.js';
 
 /** A protocol the Client speaks. */
@@ -378,13 +380,23 @@ function toRequests(
   inputs: PostInputs | undefined,
   options: PostOptions,
   onBatch?: (docs: number) => void,
-): AsyncGenerator<DataRequest> {
+): AsyncIterable<DataRequest> {
+  const { targetExecutor, parameters } = options;
+  // Documents in memory that make one request (the usual post): built at once, sent at once.
+  const list = inputs instanceof Document ? [inputs] : inputs;
+  if (
+    (Array.isArray(list) || list instanceof DocumentArray) &&
+    list.length <= docsPerRequest(options.requestSize)
+  ) {
+    const requests = buildRequestsSync(list, { endpoint: on, targetExecutor, parameters }, 0);
+    onBatch?.(list.length);
+    return new RequestList(requests);
+  }
   const source: AsyncIterable<Document | DocumentInit> | Iterable<Document | DocumentInit> =
     inputs === undefined
       ? []
       : inputs instanceof Document || (!isIterable(inputs) && !isAsyncIterable(inputs))
         ? [inputs]
         : (inputs as AsyncIterable<Document | DocumentInit> | Iterable<Document | DocumentInit>);
-  const { targetExecutor, parameters } = options;
   return buildRequests(source, { endpoint: on, targetExecutor, parameters }, options.requestSize, onBatch);
 }
