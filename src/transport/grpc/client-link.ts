@@ -77,7 +77,19 @@ export function grpcMux(
   const ready = connected.then(() => {
     const c = duplex(client, JinaRPCService.Call, metadata);
     c.on('data', (res: DataRequest) => mux.deliver(res));
-    c.on('error', (err) => mux.fail(fromGrpcError(err as grpc.ServiceError, address)));
+    c.on('error', (err: grpc.ServiceError) => {
+      // Not this client's cancel (that comes after the mux failed): the Gateway reset the stream,
+      // e.g. shutting down with requests in flight.
+      if (err.code === grpc.status.CANCELLED)
+        mux.fail(
+          new FlowgateError(
+            Code.Unavailable,
+            `the Gateway at ${address} cancelled the stream with ${mux.unanswered} request(s) unanswered (is it shutting down?): ${err.details}`,
+            { cause: err },
+          ),
+        );
+      else mux.fail(fromGrpcError(err, address));
+    });
     c.on('end', () =>
       mux.fail(new FlowgateError(Code.Unavailable, `the Gateway at ${address} ended the stream`)),
     );
@@ -86,10 +98,14 @@ export function grpcMux(
   const mux = new ClientMux(`the stream to ${address}`, ready);
   let idle: NodeJS.Immediate | undefined;
   let graceful = false;
+  let draining: Promise<void> | undefined;
   mux.attach({
     send(req) {
-      if (!call!.write(req)) return drained(call!).then(() => undefined);
-      return undefined;
+      if (call!.write(req)) return undefined;
+      // one wait for 'drain' shared by every post whose request found the buffer full
+      return (draining ??= drained(call!).then(() => {
+        draining = undefined;
+      }));
     },
     close() {
       clearImmediate(idle);
