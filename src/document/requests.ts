@@ -4,6 +4,7 @@
  * `requestSize` (the original's `request_size`). It lives in the document layer because it encodes
  * documents (`src/proto/` sits below `src/document/`).
  */
+import { randomUUID } from 'node:crypto';
 import { Code, FlowgateError } from '../core/errors.js';
 import { DataRequest } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
@@ -45,9 +46,18 @@ export interface RequestFields {
 
 type DocSource = Iterable<Document | DocumentInit> | AsyncIterable<Document | DocumentInit>;
 
+/**
+ * A new request id: 32 hex digits, as the original's `uuid4().hex`. `randomUUID` draws from a
+ * cached pool of random bytes: a fraction of the cost of `randomBytes(16)` per request.
+ */
+function newRequestId(): string {
+  const u = randomUUID();
+  return u.slice(0, 8) + u.slice(9, 13) + u.slice(14, 18) + u.slice(19, 23) + u.slice(24);
+}
+
 function requestOf(docs: DocumentArray, fields: RequestFields, first: boolean): DataRequest {
   return DataRequest.create({
-    requestId: first ? fields.requestId : undefined,
+    requestId: (first ? fields.requestId : undefined) ?? newRequestId(),
     endpoint: fields.endpoint ?? '/',
     targetExecutor: fields.targetExecutor,
     parameters: fields.parameters,

@@ -35,6 +35,11 @@ export function wsMux(ws: WebSocket, url: string, opened: Promise<void>, mode: W
   let raw: Socket | undefined;
   let busy = false;
   let open = false;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    raw?.uncork();
+  };
   ws.once('upgrade', (res) => {
     raw = res.socket as Socket;
     if (!busy) raw.unref();
@@ -61,6 +66,13 @@ export function wsMux(ws: WebSocket, url: string, opened: Promise<void>, mode: W
       if (ws.readyState !== ws.OPEN)
         throw new FlowgateError(Code.Unavailable, `${what} is closed: the request was not sent`);
       const frame = encodeRequestFrame(req, mode);
+      // The frames sent in one turn of the event loop (the posts answered by one read send their
+      // next requests together) leave in one write: fewer syscalls here and reads at the Gateway.
+      if (raw && !corked) {
+        corked = true;
+        raw.cork();
+        process.nextTick(uncork);
+      }
       if (ws.bufferedAmount < SEND_HIGH_WATER_BYTES) {
         ws.send(frame);
         return undefined;
