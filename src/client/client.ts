@@ -81,7 +81,8 @@ export interface PostOptions {
   resultsInOrder?: boolean;
   /**
    * Requests in flight at most, on every protocol; default 1000 (`DEFAULT_PREFETCH`, the
-   * original's `prefetch`); `0` means unlimited. gRPC also sends it to the Gateway as `__prefetch__`.
+   * original's `prefetch`); `0` means unlimited. A gRPC post on a call of its own (`timeout` or
+   * `metadata` given) also sends it to the Gateway as `__prefetch__`.
    */
   prefetch?: number;
   onDone?: (response: Response) => void | Promise<void>;
@@ -252,8 +253,10 @@ export class Client {
 
   /**
    * Sends `inputs` to endpoint `on` and resolves to all returned documents. Requests of
-   * `requestSize` docs are streamed over one connection. An Executor error rejects with an
-   * ExecutorError, unless `onError` is given.
+   * `requestSize` docs are streamed over one connection; concurrent posts of one Client share it
+   * (one WebSocket, one gRPC `Call` stream; see docs/decisions.md). An Executor error rejects with
+   * an ExecutorError, unless `onError` is given; the connection failing rejects the posts in flight
+   * on it with `Unavailable`, and `close()` rejects them with `Cancelled`.
    */
   async post(
     on: string,

@@ -204,7 +204,7 @@ export class ClientMux {
       // A deadline ends the wait for the connection too.
       if (timer === undefined) await this.opened;
       else await Promise.race([this.opened, new Promise<never>((_, reject) => (expire = reject))]);
-      if (this.failure) throw this.failure;
+      this.throwIfFailed(); // e.g. close() while the socket was opening
       const limit = inFlightLimit(options.prefetch);
       if (requests instanceof RequestList && requests.items.length <= limit)
         this.sendAll(post, requests.items);
@@ -219,6 +219,10 @@ export class ClientMux {
       clearTimeout(timer);
       this.finish(post);
     }
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
   }
 
   /** Sends requests that fit in the window, all at once. */

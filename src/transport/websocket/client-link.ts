@@ -41,7 +41,7 @@ export function wsMux(ws: WebSocket, url: string, opened: Promise<void>, mode: W
     raw?.uncork();
   };
   ws.once('upgrade', (res) => {
-    raw = res.socket as Socket;
+    raw = res.socket;
     if (!busy) raw.unref();
   });
   ws.once('open', () => (open = true));
