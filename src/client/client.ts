@@ -276,7 +276,7 @@ export class Client {
     docsPerRequest(options.requestSize); // an invalid requestSize rejects before anything is sent
     const bar = progressFor(on, inputs, options.showProgress);
     const requests = toRequests(on, inputs, options, (n) => bar?.sent(n));
-    const docs = new DocumentArray();
+    let docs: DocumentArray | undefined;
     const responses: Response[] = [];
     let firstError: ExecutorError | undefined;
     const hasCallbacks = !!(options.onDone || options.onError || options.onAlways);
@@ -294,12 +294,16 @@ export class Client {
       } else if (options.onDone) await options.onDone(res);
       if (options.onAlways) await options.onAlways(res);
       if (options.returnResponses) responses.push(res);
-      else if (!raw.isError) docs.extend(res.docs);
+      else if (!raw.isError) {
+        // the first answer's documents are the result unless more come (no copy for one request)
+        if (docs === undefined && !hasCallbacks) docs = res.docs;
+        else (docs ??= new DocumentArray()).extend(res.docs);
+      }
       if (firstError && !options.returnResponses) break;
     }
     bar?.done();
     if (firstError) throw firstError;
-    return options.returnResponses ? responses : docs;
+    return options.returnResponses ? responses : (docs ?? new DocumentArray());
   }
 
   /**
