@@ -280,12 +280,8 @@ export class Client {
     const responses: Response[] = [];
     let firstError: ExecutorError | undefined;
     const hasCallbacks = !!(options.onDone || options.onError || options.onAlways);
-    for await (const raw of this.t.stream(requests, {
-      resultsInOrder: options.resultsInOrder,
-      prefetch: options.prefetch,
-      timeoutMs: options.timeout,
-      metadata: options.metadata,
-    })) {
+    /** Handles one response; true when the post stops there (an Executor error, no callbacks). */
+    const handle = async (raw: DataRequest): Promise<boolean> => {
       const res = new Response(raw);
       bar?.received(raw.isError ? 0 : res.docs.length, !raw.isError);
       if (raw.isError) {
@@ -299,7 +295,22 @@ export class Client {
         if (docs === undefined && !hasCallbacks) docs = res.docs;
         else (docs ??= new DocumentArray()).extend(res.docs);
       }
-      if (firstError && !options.returnResponses) break;
+      return firstError !== undefined && !options.returnResponses;
+    };
+    const callOptions = {
+      resultsInOrder: options.resultsInOrder,
+      prefetch: options.prefetch,
+      timeoutMs: options.timeout,
+      metadata: options.metadata,
+    };
+    const t = this.t;
+    const one =
+      requests instanceof RequestList && requests.items.length === 1
+        ? t.postOne?.(requests.items[0]!, callOptions)
+        : undefined;
+    if (one) await handle(await one);
+    else {
+      for await (const raw of t.stream(requests, callOptions)) if (await handle(raw)) break;
     }
     bar?.done();
     if (firstError) throw firstError;

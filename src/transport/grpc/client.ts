@@ -86,13 +86,25 @@ export class GrpcTransport implements ClientTransport {
    * Gateway enforces and cancels on) or its own `metadata` gets a `Call` of its own.
    */
   stream(requests: AsyncIterable<DataRequest>, options: TransportCallOptions): AsyncIterable<DataRequest> {
-    const own =
-      (options.timeoutMs !== undefined && options.timeoutMs > 0) ||
-      (options.metadata !== undefined && Object.keys(options.metadata).length > 0);
-    if (own) return this.ownStream(requests, options);
+    if (this.needsOwnCall(options)) return this.ownStream(requests, options);
     if (!this.shared || this.shared.failed)
       this.shared = grpcMux(this.client, this.address, this.metadata(), this.connected(undefined));
     return this.shared.stream(requests, options);
+  }
+
+  /** One request on the shared `Call` stream; `undefined` when the post needs a call of its own. */
+  postOne(req: DataRequest, options: TransportCallOptions): Promise<DataRequest> | undefined {
+    if (this.needsOwnCall(options)) return undefined;
+    if (!this.shared || this.shared.failed)
+      this.shared = grpcMux(this.client, this.address, this.metadata(), this.connected(undefined));
+    return this.shared.request(req, options);
+  }
+
+  private needsOwnCall(options: TransportCallOptions): boolean {
+    return (
+      (options.timeoutMs !== undefined && options.timeoutMs > 0) ||
+      (options.metadata !== undefined && Object.keys(options.metadata).length > 0)
+    );
   }
 
   /** One `Call` stream for one post. */

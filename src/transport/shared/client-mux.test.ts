@@ -104,3 +104,24 @@ void test('a request id already waiting is refused', async () => {
   mux.close();
   await assert.rejects(first, (err: unknown) => err instanceof FlowgateError && err.code === Code.Cancelled);
 });
+
+void test('request(): one answer; a deadline or the connection failing rejects it', async () => {
+  const { mux, sent, events, answer } = harness();
+  const [r1, r2, r3] = reqs('q1', 'q2', 'q3');
+  const first = mux.request(r1!, {});
+  const late = mux.request(r2!, { timeoutMs: 20 });
+  await settle();
+  answer(sent[0]!);
+  assert.equal((await first).requestId, 'q1');
+  await assert.rejects(
+    late,
+    (err: unknown) => err instanceof FlowgateError && err.code === Code.DeadlineExceeded,
+  );
+  answer(sent[1]!); // late: dropped
+  assert.equal(mux.failed, false);
+  const lost = mux.request(r3!, {});
+  await settle();
+  mux.fail(new FlowgateError(Code.Unavailable, 'gone'));
+  await assert.rejects(lost, /gone/);
+  assert.deepEqual(events.slice(0, 2), ['busy', 'idle']);
+});

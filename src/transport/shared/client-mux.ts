@@ -37,8 +37,32 @@ export class RequestList implements AsyncIterable<DataRequest> {
   }
 }
 
+/** What waits for answers on a mux: a post of many requests, or one request. */
+interface Waiter {
+  receive(res: DataRequest): void;
+  fail(err: unknown): void;
+}
+
+/** One request waiting for its answer (see {@link ClientMux.request}). */
+class OneRequest implements Waiter {
+  resolve!: (res: DataRequest) => void;
+  reject!: (err: unknown) => void;
+  readonly answer = new Promise<DataRequest>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+
+  receive(res: DataRequest): void {
+    this.resolve(res);
+  }
+
+  fail(err: unknown): void {
+    this.reject(err);
+  }
+}
+
 /** One post on a mux: its responses, its window, its order. */
-class MuxPost {
+class MuxPost implements Waiter {
   readonly out = new AsyncQueue<DataRequest>();
   /** Requests sent and not answered. */
   inFlight = 0;
@@ -103,9 +127,10 @@ class MuxPost {
  * ```
  */
 export class ClientMux {
-  private readonly waiting = new Map<string, MuxPost>();
+  private readonly waiting = new Map<string, Waiter>();
   private readonly dropped = new Set<string>();
-  private readonly active = new Set<MuxPost>();
+  private readonly active = new Set<Waiter>();
+  private isOpen = false;
   private link: MuxLink | undefined;
   private failure: Error | undefined;
   /** `ready`, or the mux's failure if that comes first. */
@@ -122,7 +147,13 @@ export class ClientMux {
   ) {
     this.opened = new Promise<void>((resolve, reject) => {
       this.rejectOpened = reject;
-      ready.then(resolve, (err: unknown) => this.fail(err));
+      ready.then(
+        () => {
+          this.isOpen = true;
+          resolve();
+        },
+        (err: unknown) => this.fail(err),
+      );
     });
     this.opened.catch(() => undefined);
   }
@@ -218,6 +249,45 @@ export class ClientMux {
     } finally {
       clearTimeout(timer);
       this.finish(post);
+    }
+  }
+
+  /**
+   * One request, one answer: what {@link stream} does for a post of one request, without its
+   * queue and generator. Rejects with the connection's error, or DEADLINE_EXCEEDED after
+   * `timeoutMs`.
+   */
+  async request(req: DataRequest, options: TransportCallOptions): Promise<DataRequest> {
+    this.throwIfFailed();
+    const one = new OneRequest();
+    this.active.add(one);
+    if (this.active.size === 1) this.link?.busy?.(true);
+    const deadline = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined;
+    const timer = deadline
+      ? setTimeout(
+          () =>
+            one.fail(new FlowgateError(Code.DeadlineExceeded, `${this.what} timed out after ${deadline} ms`)),
+          deadline,
+        )
+      : undefined;
+    const id = req.requestId;
+    try {
+      if (!this.isOpen) await Promise.race([this.opened, one.answer]);
+      this.throwIfFailed();
+      if (this.waiting.has(id) || this.dropped.has(id))
+        throw new FlowgateError(Code.InvalidArgument, `request id '${id}' is already waiting for an answer`);
+      this.waiting.set(id, one);
+      // One request in flight per caller: the answer is the wait, not the send buffer.
+      this.link!.send(req)?.catch(() => undefined);
+      return await one.answer;
+    } finally {
+      clearTimeout(timer);
+      if (this.waiting.get(id) === one) {
+        this.waiting.delete(id);
+        if (!this.failure) this.dropped.add(id);
+      }
+      this.active.delete(one);
+      if (this.active.size === 0 && !this.failure) this.link?.busy?.(false);
     }
   }
 

@@ -118,6 +118,13 @@ export class WebSocketTransport implements ClientTransport {
     return this.shared.stream(requests, options);
   }
 
+  /** One request on the shared socket; `undefined` for a post with its own `metadata`. */
+  postOne(req: DataRequest, options: TransportCallOptions): Promise<DataRequest> | undefined {
+    if (options.metadata && Object.keys(options.metadata).length > 0) return undefined;
+    if (!this.shared || this.shared.failed) this.shared = this.openMux();
+    return this.shared.request(req, options);
+  }
+
   private async *ownStream(
     requests: AsyncIterable<DataRequest>,
     options: TransportCallOptions,
