@@ -19,10 +19,18 @@ export function benchFile(rel: string): string {
   return fileURLToPath(new URL(rel, import.meta.url));
 }
 
-/** Forks `file` (a .ts under bench/) with `args` and waits up to `timeoutMs` for `{type:'ready'}`. */
-export function startChild(file: string, args: string[] = [], timeoutMs = 30_000): Promise<BenchChild> {
+/**
+ * Forks `file` (a .ts under bench/) with `args` and waits up to `timeoutMs` for `{type:'ready'}`;
+ * `nodeArgs` go to node (e.g. `--cpu-prof`).
+ */
+export function startChild(
+  file: string,
+  args: string[] = [],
+  timeoutMs = 30_000,
+  nodeArgs: string[] = [],
+): Promise<BenchChild> {
   const child = fork(file, args, {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...nodeArgs],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const stop = async (): Promise<void> => {

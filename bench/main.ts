@@ -5,7 +5,9 @@
  * Run `npm run bench` (full, under 5 minutes) or `npm run bench -- --quick` (under 60 s, for CI:
  * it reports and never fails on timing; it exits 1 only when something is broken, e.g. a request
  * errors or a Flow does not start). Options: `--loadgen=node` (never wrk/h2load), `--out=FILE`
- * (another copy of the JSON). Results: bench/results/latest.json. See docs/performance.md.
+ * (another copy of the JSON), `--cpu-prof=DIR [--cell=http:text1:64,...]` (only the named cells,
+ * every server process under `--cpu-prof`, a top-30 self-time summary per process; bench/profile.ts).
+ * Results: bench/results/latest.json. See docs/performance.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -18,32 +20,51 @@ import { hasTool } from './load/external.js';
 import { NodeLoad } from './load/node-load.js';
 import type { MeasureContext } from './measure.js';
 import { PAYLOADS } from './payloads.js';
+import { runProfiles } from './profile.js';
 import { addRatios, evaluateTargets, formatReport, type BenchReport } from './report.js';
 import { median, runFlowCosts } from './sections/flow-costs.js';
 import { runMetricsCost } from './sections/metrics.js';
-import { runThroughput, type ThroughputPlan } from './sections/throughput.js';
+import { runPeer } from './sections/peer.js';
+import { runThroughput, type CellKey, type ThroughputPlan } from './sections/throughput.js';
 import { runStreamingBench } from './streaming.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const forceNode = args.includes('--loadgen=node');
 const extraOut = args.find((a) => a.startsWith('--out='))?.slice('--out='.length);
+const cpuProf = args.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
+const profCells = (
+  args.find((a) => a.startsWith('--cell='))?.slice('--cell='.length) ?? 'http:text1:64'
+).split(',');
 const t0 = performance.now();
 const log = (line: string) =>
   process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${line}\n`);
 
+const every: CellKey[] = PAYLOADS.flatMap((p) => [[p, 1] as CellKey, [p, 64] as CellKey]);
+// Quick keeps what the targets read (c64 for the ratios, text1 c1 for the chain), nothing more.
 const plan: ThroughputPlan = quick
   ? {
-      payloads: ['text1', 'tensor1m'],
-      concurrencies: [1, 64],
-      rawEcho: { payloads: [], concurrencies: [] },
-      client: { payloads: ['text1'], concurrencies: [1, 64] },
+      cells: [
+        ['text1', 1],
+        ['text1', 64],
+        ['text100', 64],
+        ['tensor1m', 64],
+      ],
+      rawEcho: [],
+      client: [['text1', 64]],
+      protobuf: [['tensor1m', 64]],
+      protobufRaw: false,
+      h2Hop: [],
+      memoryMb: 16,
     }
   : {
-      payloads: [...PAYLOADS],
-      concurrencies: [1, 64],
-      rawEcho: { payloads: [...PAYLOADS], concurrencies: [1, 64] },
-      client: { payloads: [...PAYLOADS], concurrencies: [1, 64] },
+      cells: every,
+      rawEcho: every,
+      client: every,
+      protobuf: every,
+      protobufRaw: true,
+      h2Hop: [1, 64],
+      memoryMb: 50,
     };
 
 dropTsxForFlowChildren();
@@ -53,11 +74,11 @@ const loadavgStart = loadavg()
   .map((l) => l.toFixed(2))
   .join(' ');
 log(
-  `${quick ? 'quick' : 'full'} run; flowgate from ${apiSource}/; load generators: gRPC ${h2load ? 'h2load' : 'node'}, HTTP ${wrk ? 'wrk' : 'node'}, WebSocket node; load average ${loadavgStart}`,
+  `${cpuProf ? `profiles of ${profCells.join(', ')}` : quick ? 'quick run' : 'full run'}; flowgate from ${apiSource}/; load generators: gRPC ${h2load ? 'h2load' : 'node'}, HTTP ${wrk ? 'wrk' : 'node'}, WebSocket node; load average ${loadavgStart}`,
 );
 
 // A hung part must not hold CI for its whole budget: give up well after the expected time.
-const watchdogMin = quick ? 10 : 20;
+const watchdogMin = quick ? 10 : 30;
 setTimeout(() => {
   log(`FAILED: still running after ${watchdogMin} minutes; something hangs`);
   process.exit(1);
@@ -73,11 +94,19 @@ const ctx: MeasureContext = {
   wrk,
   h2load,
 };
+if (cpuProf) {
+  // Profiles only: the named cells under --cpu-prof, nothing else (see bench/profile.ts).
+  const failed = await runProfiles(ctx, cpuProf, profCells, log).finally(() => load.stop());
+  for (const f of failed) log(`FAILED: ${f}`);
+  process.exit(failed.length ? 1 : 0);
+}
 const failures: string[] = [];
 let report: BenchReport;
 try {
   const tp = await runThroughput(ctx, plan, log);
   addRatios(tp.cells);
+  const peer = await runPeer(ctx, quick ? 1 : 3, quick, log);
+  if (peer.status === 'failed') failures.push(`peer: ${peer.reason ?? '?'}`);
   const p50Ms1 = tp.cells.find(
     (c) =>
       c.group === 'flowgate' &&
@@ -99,6 +128,10 @@ try {
   await runStreamingBench(log, quick, failures);
   failures.push(...(await runBatching(ctx, quick, log)));
   failures.push(...(await runOnePort(ctx, quick, log)));
+  for (const m of tp.memory) {
+    if (m.status === 'failed')
+      failures.push(`memory ${m.protocol}${m.body ? ` (${m.body})` : ''}: ${m.reason ?? ''}`);
+  }
   for (const c of [
     ...tp.cells,
     ...flow.chainCells,
@@ -113,7 +146,7 @@ try {
   failures.push(...flow.failures);
   if (metrics.status === 'failed') failures.push(`metrics: ${metrics.reason ?? 'a cell failed'}`);
   report = {
-    version: 1,
+    version: 2,
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
     provisional: cpus().length < 4 || loadavg()[0]! > cpus().length * 0.5,
@@ -144,7 +177,9 @@ try {
       startMedianMs: Object.fromEntries(Object.entries(flow.startMs).map(([n, t]) => [n, median(t)])),
     },
     metrics,
-    targets: evaluateTargets(tp.cells, tp, flow),
+    memory: tp.memory,
+    peer,
+    targets: evaluateTargets(tp.cells, { tp, flow, peer, memoryMb: plan.memoryMb }),
     failures,
     durationS: (performance.now() - t0) / 1000,
   };

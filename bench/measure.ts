@@ -13,7 +13,9 @@ export type BenchProtocol = 'grpc' | 'http' | 'websocket';
 export const PROTOCOLS: readonly BenchProtocol[] = ['grpc', 'http', 'websocket'];
 
 /** What is measured: the raw limit without a hop, the raw forwarder, or flowgate. */
-export type Group = 'raw-echo' | 'raw-forwarder' | 'flowgate';
+export type Group = 'raw-echo' | 'raw-forwarder' | 'raw-forwarder-h2' | 'flowgate';
+/** How an HTTP request carries its documents: the `/post` JSON body or a `DataRequestProto`. */
+export type HttpBody = 'json' | 'protobuf';
 /** A load generator that is not flowgate, or flowgate's own Client. */
 export type Loadgen = 'external' | 'client';
 
@@ -24,6 +26,8 @@ export interface Cell {
   loadgen: Loadgen;
   payload: PayloadName;
   concurrency: number;
+  /** HTTP only: the body the load generator posts (absent: JSON). */
+  body?: HttpBody;
   status: 'ok' | 'n/a' | 'failed';
   /** Why n/a or failed. */
   reason?: string;
@@ -40,6 +44,10 @@ export interface Cell {
   peakRssMb?: number;
   /** This figure divided by the raw forwarder's in the same run (flowgate rows). */
   vsRaw?: { reqPerS?: number; p50?: number };
+  /** CPU us/req divided by the raw forwarder's (same protocol, body, payload, concurrency). */
+  cpuXRaw?: number;
+  /** flowgate Client rows: req/s divided by the external load generator's on the same Gateway. */
+  vsLoadgen?: number;
 }
 
 /** A server to measure. */
@@ -49,6 +57,8 @@ export interface Target {
   port: number;
   /** The process whose CPU and memory are reported. */
   pid: number;
+  /** HTTP only: post `DataRequestProto` bytes (`application/x-protobuf`) instead of JSON. */
+  body?: HttpBody;
 }
 
 /** How cells are run. */
@@ -107,7 +117,15 @@ export async function measureCell(
   concurrency: number,
 ): Promise<Cell> {
   const p = payload(payloadName);
-  const base = { group: target.group, protocol: target.protocol, loadgen, payload: payloadName, concurrency };
+  const protobuf = target.protocol === 'http' && target.body === 'protobuf';
+  const base = {
+    group: target.group,
+    protocol: target.protocol,
+    loadgen,
+    payload: payloadName,
+    concurrency,
+    ...(target.protocol === 'http' ? { body: target.body ?? 'json' } : {}),
+  };
   const { warmupMs, durationMs } = ctx.window(payloadName, concurrency);
   const job = {
     port: target.port,
@@ -116,6 +134,7 @@ export async function measureCell(
     concurrency,
     warmupMs,
     durationMs,
+    ...(protobuf ? { body: 'protobuf' as const } : {}),
   };
   const watch = new ProcWatch(target.pid);
   try {
@@ -150,8 +169,9 @@ export async function measureCell(
     }
     const out = await external({
       port: target.port,
-      body: target.protocol === 'http' ? p.json : p.frame,
-      name: `${target.group}-${target.protocol}-${payloadName}`,
+      body: target.protocol === 'http' && !protobuf ? p.json : p.frame,
+      ...(protobuf ? { contentType: 'application/x-protobuf' } : {}),
+      name: `${target.group}-${target.protocol}${protobuf ? '-pb' : ''}-${payloadName}`,
       concurrency,
       warmupMs,
       durationMs,

@@ -21,6 +21,8 @@ export interface DriverTarget {
   payload: PayloadName;
   /** True for a flowgate Gateway (answers are DataRequests), false for a raw echo or forwarder. */
   flowgate: boolean;
+  /** HTTP only: post the `DataRequestProto` as `application/x-protobuf` (default: the JSON body). */
+  body?: 'json' | 'protobuf';
 }
 
 /** Open connections and the senders that use them. */
@@ -66,8 +68,11 @@ function grpcDriver(t: DriverTarget): Driver {
 
 function httpDriver(t: DriverTarget): Driver {
   const p = payload(t.payload);
+  const protobuf = t.body === 'protobuf';
+  const body = protobuf ? p.frame : p.json;
+  const type = protobuf ? 'application/x-protobuf' : 'application/json';
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
-  const post = (): Promise<Buffer> =>
+  const post = (): Promise<{ status: number; type: string; body: Buffer }> =>
     new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -76,33 +81,51 @@ function httpDriver(t: DriverTarget): Driver {
           path: '/post',
           method: 'POST',
           agent,
-          headers: { 'content-type': 'application/json', 'content-length': p.json.length },
+          headers: { 'content-type': type, accept: type, 'content-length': body.length },
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', reject);
-          res.on('end', () => {
-            const body = Buffer.concat(chunks);
-            if (res.statusCode === 200) resolve(body);
-            else reject(new Error(`HTTP ${res.statusCode}: ${body.toString('utf8', 0, 300)}`));
-          });
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              type: res.headers['content-type'] ?? '',
+              body: Buffer.concat(chunks),
+            }),
+          );
         },
       );
       req.on('error', reject);
-      req.end(p.json);
+      req.end(body);
     });
+  const ok = async (): Promise<Buffer> => {
+    const res = await post();
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.body.toString('utf8', 0, 300)}`);
+    return res.body;
+  };
   const probe = async () => {
-    const body = await post();
-    if (!t.flowgate) {
-      if (!body.equals(p.json)) throw new Error('the HTTP echo changed the body');
+    if (protobuf && t.flowgate) {
+      // A Gateway without protobuf bodies answers 415 (or 400, or JSON): n/a, not a failure.
+      const res = await post();
+      if (res.status === 415 || res.status === 400 || !res.type.includes('protobuf'))
+        throw new Unavailable(
+          `application/x-protobuf on /post: HTTP ${res.status} ${res.type || '(no content-type)'}`,
+        );
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.body.toString('utf8', 0, 300)}`);
+      checkDataRequest(res.body, p.docs.length);
       return;
     }
-    const res = JSON.parse(body.toString('utf8')) as {
+    const answer = await ok();
+    if (!t.flowgate) {
+      if (!answer.equals(body)) throw new Error('the HTTP echo changed the body');
+      return;
+    }
+    const res = JSON.parse(answer.toString('utf8')) as {
       data?: unknown[];
       header?: { status?: { code?: number } };
     };
-    if (res.header?.status?.code === 1) throw new Error(`error response: ${body.toString('utf8', 0, 300)}`);
+    if (res.header?.status?.code === 1) throw new Error(`error response: ${answer.toString('utf8', 0, 300)}`);
     if (res.data?.length !== p.docs.length)
       throw new Error(`expected ${p.docs.length} documents back, got ${res.data?.length}`);
   };
@@ -110,10 +133,11 @@ function httpDriver(t: DriverTarget): Driver {
   // there without parsing megabytes of JSON per answer.
   const errorHeader = /^\{"header":\{[^{}]*"status":\{"code":1[,}]/;
   const send: Sender = async () => {
-    const body = await post();
-    if (t.flowgate && errorHeader.test(body.toString('utf8', 0, Math.min(body.length, 4096)))) {
-      throw new Error(`error response: ${body.toString('utf8', 0, 300)}`);
-    }
+    const answer = await ok();
+    if (!t.flowgate) return;
+    if (protobuf) checkDataRequest(answer);
+    else if (errorHeader.test(answer.toString('utf8', 0, Math.min(answer.length, 4096))))
+      throw new Error(`error response: ${answer.toString('utf8', 0, 300)}`);
   };
   return {
     async senders(n) {

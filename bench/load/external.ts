@@ -24,6 +24,8 @@ export interface ExternalRun {
   port: number;
   /** The HTTP body (wrk) or the gRPC message (h2load; the 5-byte prefix is added here). */
   body: Buffer;
+  /** wrk: the request's Content-Type (default `application/json`); also sent as Accept. */
+  contentType?: string;
   name: string;
   concurrency: number;
   warmupMs: number;
@@ -64,7 +66,8 @@ export async function runWrk(o: ExternalRun): Promise<{ result: LoadResult; serv
       'wrk.body = f:read("*a")',
       'f:close()',
       'wrk.method = "POST"',
-      'wrk.headers["Content-Type"] = "application/json"',
+      `wrk.headers["Content-Type"] = "${o.contentType ?? 'application/json'}"`,
+      ...(o.contentType ? [`wrk.headers["Accept"] = "${o.contentType}"`] : []),
     ].join('\n'),
   );
   const url = `http://127.0.0.1:${o.port}/post`;

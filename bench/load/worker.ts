@@ -17,6 +17,8 @@ export interface LoadJob {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
+  /** HTTP only: post `DataRequestProto` bytes as `application/x-protobuf` instead of JSON. */
+  body?: 'json' | 'protobuf';
   /**
    * Only check: one full answer, then rounds of one request on each of `concurrency` connections
    * for about 200 ms (at least one round), every answer checked; no timing.

@@ -3,10 +3,19 @@
  * Reports `{ type: 'ready', port }` over IPC and serves until its parent disconnects.
  */
 import { startGrpcEcho, startHttpEcho, startWsEcho, type RawServer } from './echo-servers.js';
+import { startGrpcH2Forwarder } from './forwarder-h2.js';
 import { startGrpcForwarder, startHttpForwarder, startWsForwarder } from './forwarders.js';
 
 /** The raw servers a child can run. */
-export const RAW_KINDS = ['grpc-echo', 'http-echo', 'ws-echo', 'grpc-fwd', 'http-fwd', 'ws-fwd'] as const;
+export const RAW_KINDS = [
+  'grpc-echo',
+  'http-echo',
+  'ws-echo',
+  'grpc-fwd',
+  'http-fwd',
+  'ws-fwd',
+  'grpc-fwd-h2',
+] as const;
 export type RawKind = (typeof RAW_KINDS)[number];
 
 const starters: Record<RawKind, (backend: string) => Promise<RawServer>> = {
@@ -16,6 +25,7 @@ const starters: Record<RawKind, (backend: string) => Promise<RawServer>> = {
   'grpc-fwd': startGrpcForwarder,
   'http-fwd': startHttpForwarder,
   'ws-fwd': startWsForwarder,
+  'grpc-fwd-h2': startGrpcH2Forwarder,
 };
 
 const isMain = process.argv[1]?.endsWith('serve.ts') && process.send !== undefined;

@@ -74,7 +74,7 @@ async function start(kind: string, source: string): Promise<{ port: number; clos
           call.on('cancelled', () => up.cancel());
           for await (const item of up as AsyncIterable<Buffer>) if (!call.write(item)) await waitDrain(call);
           call.end();
-        })(),
+        })().catch(() => call.destroy()), // the client went away: the upstream stream was cancelled
     });
   if (kind === 'http-fwd') {
     const server = createServer((req, res) => {
@@ -87,7 +87,7 @@ async function start(kind: string, source: string): Promise<{ port: number; clos
           if (!res.write(`event: update\ndata: ${JSON.stringify({ text: item.toString() })}\n\n`))
             await waitDrain(res);
         res.end('event: end\ndata: {}\n\n');
-      })();
+      })().catch(() => res.destroy()); // the client went away: the upstream stream was cancelled
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     return { port: (server.address() as { port: number }).port, close: () => server.close() };
@@ -105,7 +105,7 @@ async function start(kind: string, source: string): Promise<{ port: number; clos
             if (ws.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => setTimeout(r, 1));
           }
           ws.send(JSON.stringify({ stream: 'r', event: 'end' }));
-        })();
+        })().catch(() => ws.terminate()); // the client went away: the upstream stream was cancelled
       });
     });
     await new Promise((r) => wss.once('listening', r));

@@ -4,7 +4,13 @@ import type { z } from 'zod';
 import { Code, FlowgateError } from '../core/errors.js';
 import { loadFlowSpec, validateComponent } from './load.js';
 import { authenticateOption, usesExecutor } from './options.js';
-import { executorSchema, flowOptionsSchema, gatewaySchema, type FlowSpec } from './schemas.js';
+import {
+  BUILTIN_GATEWAY_OPTIONS,
+  executorSchema,
+  flowOptionsSchema,
+  gatewaySchema,
+  type FlowSpec,
+} from './schemas.js';
 import { readYamlSource, type YamlSource } from './yaml-source.js';
 
 /**
@@ -20,20 +26,7 @@ export const DEPLOYMENT_GATEWAY_KEYS = [
   'host',
   'prefetch',
   'compression',
-  'cors',
-  'noDebugEndpoints',
-  'noCrudEndpoints',
-  'exposeEndpoints',
-  'exposeGraphqlEndpoint',
-  'title',
-  'description',
-  'maxMessageBytes',
-  'slowClientTimeout',
-  'sslCertfile',
-  'sslKeyfile',
-  'authToken',
-  'authenticate',
-  'forwardMetadata',
+  ...BUILTIN_GATEWAY_OPTIONS,
 ] as const;
 
 const gatewayPick = Object.fromEntries(DEPLOYMENT_GATEWAY_KEYS.map((k) => [k, true])) as {

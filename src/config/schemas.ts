@@ -149,6 +149,24 @@ const exposedEndpoint = z
   .partial()
   .strict();
 
+/** The options of Gateway (`GatewayConfigOptions`) that only built-in Gateways read. */
+export const BUILTIN_GATEWAY_OPTIONS = [
+  'cors',
+  'noDebugEndpoints',
+  'noCrudEndpoints',
+  'exposeEndpoints',
+  'exposeGraphqlEndpoint',
+  'title',
+  'description',
+  'maxMessageBytes',
+  'sslCertfile',
+  'sslKeyfile',
+  'authToken',
+  'authenticate',
+  'forwardMetadata',
+  'slowClientTimeout',
+] as const;
+
 /**
  * The Gateway: `configGateway()` options, the `gateway:` section, `flowgate gateway` flags
  * (`options.ts` adds the code-only values: a Gateway class, an `authenticate` function).
@@ -250,6 +268,23 @@ export const flowOptionsSchema = z
 
 export type FlowOptionsSpec = z.infer<typeof flowOptionsSchema>;
 
+/** The monitoring and tracing keys every served process (Executor, head) takes. */
+const OBSERVABILITY_KEYS = {
+  monitoring: true,
+  portMonitoring: true,
+  tracing: true,
+  tracesExporterHost: true,
+  tracesExporterPort: true,
+} as const;
+
+/** Where a process outside a Flow listens. */
+const LISTEN_SHAPE = {
+  /** The address to bind; default 0.0.0.0. */
+  host: z.string().optional().describe('host to bind (default 0.0.0.0)'),
+  /** The port to bind; 0 (default) = a free port. */
+  port: port.optional().describe('port to bind (0 = any free port)'),
+};
+
 /**
  * `flowgate executor`: one Executor process serving gRPC, outside a Flow (a container's entry
  * point). The Executor's own keys, plus where it listens and its TLS certificate.
@@ -261,17 +296,10 @@ export const executorServeSchema = executorSchema
     usesWith: true,
     usesDynamicBatching: true,
     metas: true,
-    monitoring: true,
-    portMonitoring: true,
-    tracing: true,
-    tracesExporterHost: true,
-    tracesExporterPort: true,
+    ...OBSERVABILITY_KEYS,
   })
   .extend({
-    /** The address to bind; default 0.0.0.0. */
-    host: z.string().optional().describe('host to bind (default 0.0.0.0)'),
-    /** The port to bind; 0 (default) = a free port. */
-    port: port.optional().describe('port to bind (0 = any free port)'),
+    ...LISTEN_SHAPE,
     /** PEM certificate: serve TLS (for a Gateway with `tls` on this Executor). */
     sslCertfile: gatewaySchema.shape.sslCertfile,
     /** PEM private key of `sslCertfile`. */
@@ -289,17 +317,10 @@ export const headSchema = executorSchema
     noReduce: true,
     timeoutSend: true,
     retries: true,
-    monitoring: true,
-    portMonitoring: true,
-    tracing: true,
-    tracesExporterHost: true,
-    tracesExporterPort: true,
+    ...OBSERVABILITY_KEYS,
   })
   .extend({
-    /** The address to bind; default 0.0.0.0. */
-    host: z.string().optional().describe('host to bind (default 0.0.0.0)'),
-    /** The port to bind; 0 (default) = a free port. */
-    port: port.optional().describe('port to bind (0 = any free port)'),
+    ...LISTEN_SHAPE,
     /** The replica addresses of each shard, in shard order: `[["h1:5001"], ["h2:5002", "h3:5002"]]`. */
     shards: z
       .array(z.array(z.string()))

@@ -6,6 +6,7 @@ import type { TopologyNode } from '../gateway/topology.js';
 import type { JsonObject } from '../proto/struct.js';
 import { observabilitySettings, type ObservabilityOptions } from '../runtime/observability.js';
 import type { AddOptions, GatewayConfigOptions } from '../config/options.js';
+import { BUILTIN_GATEWAY_OPTIONS } from '../config/schemas.js';
 import type { ExecutorProcessConfig, GatewayProcessConfig, HeadProcessConfig } from './process-config.js';
 import type { SuperviseOptions } from './supervisor.js';
 import { gatewayUsesRef } from './custom-gateway.js';
@@ -216,28 +217,12 @@ export function headProcessConfig(
   };
 }
 
-/** The options of {@link GatewayConfigOptions} that only built-in Gateways read. */
-export const BUILTIN_GATEWAY_OPTIONS = [
-  'cors',
-  'noDebugEndpoints',
-  'noCrudEndpoints',
-  'exposeEndpoints',
-  'exposeGraphqlEndpoint',
-  'title',
-  'description',
-  'maxMessageBytes',
-  'sslCertfile',
-  'sslKeyfile',
-  'authToken',
-  'authenticate',
-  'forwardMetadata',
-  'slowClientTimeout',
-] as const;
-
 /**
  * The process-config part of Gateway options (a Flow's Gateway, or `flowgate gateway` standalone):
  * timeouts, retries, prefetch, compression, usesWith, and what only built-in Gateways read.
  */
+export { BUILTIN_GATEWAY_OPTIONS };
+
 export function gatewayProcessOptions(
   gateway: GatewayEntry,
 ): Pick<

@@ -299,6 +299,51 @@ const flowTable: Record<keyof z.infer<typeof flowOptionsSchema>, Effect<unknown,
 void describe('flowOptionsSchema: every key takes effect', () =>
   walk(flowOptionsSchema, flowTable, (o) => o));
 
+/**
+ * The rows every process served outside a Flow shares (`flowgate executor`, `flowgate head`): where
+ * it listens, and its monitoring and tracing keys.
+ */
+function servedProcessRows<C extends ServedProcess, O>(): Record<ServedKey, Effect<C, O>> {
+  const rows: Record<ServedKey, Effect<C, Record<string, unknown>>> = {
+    host: { set: { host: 'h' }, look: (c) => c.host, expected: 'h' },
+    port: { set: { port: 9 }, look: (c) => c.port, expected: 9 },
+    monitoring: { set: { monitoring: true }, look: (c) => c.observability?.monitoring, expected: true },
+    portMonitoring: {
+      set: { portMonitoring: 9 },
+      base: { monitoring: true },
+      look: (c) => c.observability?.portMonitoring,
+      expected: 9,
+    },
+    tracing: { set: { tracing: true }, look: (c) => c.observability?.tracing, expected: true },
+    tracesExporterHost: {
+      set: { tracesExporterHost: 'o' },
+      base: { tracing: true },
+      look: (c) => c.observability?.tracesExporterHost,
+      expected: 'o',
+    },
+    tracesExporterPort: {
+      set: { tracesExporterPort: 1 },
+      base: { tracing: true },
+      look: (c) => c.observability?.tracesExporterPort,
+      expected: 1,
+    },
+  };
+  return rows as Record<ServedKey, Effect<C, O>>;
+}
+type ServedKey =
+  'host' | 'port' | 'monitoring' | 'portMonitoring' | 'tracing' | 'tracesExporterHost' | 'tracesExporterPort';
+interface ServedProcess {
+  host?: string;
+  port?: number;
+  observability?: {
+    monitoring?: boolean;
+    portMonitoring?: number;
+    tracing?: boolean;
+    tracesExporterHost?: string;
+    tracesExporterPort?: number;
+  };
+}
+
 type Serve = z.infer<typeof executorServeSchema>;
 const serveTable: Record<keyof Serve, Effect<ReturnType<typeof executorServeConfig>, Serve>> = {
   uses: { set: { uses: 'x.ts' }, look: (c) => c.uses, expected: { spec: 'x.ts' } },
@@ -310,30 +355,9 @@ const serveTable: Record<keyof Serve, Effect<ReturnType<typeof executorServeConf
     look: (c) => c.dynamicBatching,
     expected: { '/e': { timeout: 5 } },
   },
-  host: { set: { host: 'h' }, look: (c) => c.host, expected: 'h' },
-  port: { set: { port: 9 }, look: (c) => c.port, expected: 9 },
   sslCertfile: { set: { sslCertfile: 'c' }, look: (c) => c.ssl?.certfile, expected: 'c' },
   sslKeyfile: { set: { sslKeyfile: 'k' }, look: (c) => c.ssl?.keyfile, expected: 'k' },
-  monitoring: { set: { monitoring: true }, look: (c) => c.observability?.monitoring, expected: true },
-  portMonitoring: {
-    set: { portMonitoring: 9 },
-    base: { monitoring: true },
-    look: (c) => c.observability?.portMonitoring,
-    expected: 9,
-  },
-  tracing: { set: { tracing: true }, look: (c) => c.observability?.tracing, expected: true },
-  tracesExporterHost: {
-    set: { tracesExporterHost: 'o' },
-    base: { tracing: true },
-    look: (c) => c.observability?.tracesExporterHost,
-    expected: 'o',
-  },
-  tracesExporterPort: {
-    set: { tracesExporterPort: 1 },
-    base: { tracing: true },
-    look: (c) => c.observability?.tracesExporterPort,
-    expected: 1,
-  },
+  ...servedProcessRows(),
 };
 
 void describe('executorServeSchema (flowgate executor): every key takes effect', () =>
@@ -346,31 +370,10 @@ const headTable: Record<keyof Head, Effect<ReturnType<typeof headServeConfig>, H
   noReduce: { set: { noReduce: true }, look: (c) => c.noReduce, expected: true },
   timeoutSend: { set: { timeoutSend: 5 }, look: (c) => c.timeoutSendMs, expected: 5 },
   retries: { set: { retries: 2 }, look: (c) => c.retries, expected: 2 },
-  host: { set: { host: 'h' }, look: (c) => c.host, expected: 'h' },
-  port: { set: { port: 9 }, look: (c) => c.port, expected: 9 },
   shards: { set: { shards: [['a']] }, look: (c) => c.shards, expected: [['a']] },
   usesBefore: { set: { usesBefore: 'b:1' }, look: (c) => c.usesBefore, expected: ['b:1'] },
   usesAfter: { set: { usesAfter: 'a:1' }, look: (c) => c.usesAfter, expected: ['a:1'] },
-  monitoring: { set: { monitoring: true }, look: (c) => c.observability?.monitoring, expected: true },
-  portMonitoring: {
-    set: { portMonitoring: 9 },
-    base: { monitoring: true },
-    look: (c) => c.observability?.portMonitoring,
-    expected: 9,
-  },
-  tracing: { set: { tracing: true }, look: (c) => c.observability?.tracing, expected: true },
-  tracesExporterHost: {
-    set: { tracesExporterHost: 'o' },
-    base: { tracing: true },
-    look: (c) => c.observability?.tracesExporterHost,
-    expected: 'o',
-  },
-  tracesExporterPort: {
-    set: { tracesExporterPort: 1 },
-    base: { tracing: true },
-    look: (c) => c.observability?.tracesExporterPort,
-    expected: 1,
-  },
+  ...servedProcessRows(),
 };
 
 void describe('headSchema (flowgate head): every key takes effect', () =>
