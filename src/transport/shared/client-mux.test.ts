@@ -109,14 +109,14 @@ void test('request(): one answer; a deadline or the connection failing rejects i
   const { mux, sent, events, answer } = harness();
   const [r1, r2, r3] = reqs('q1', 'q2', 'q3');
   const first = mux.request(r1!, {});
-  const late = mux.request(r2!, { timeoutMs: 20 });
+  const late = assert.rejects(
+    mux.request(r2!, { timeoutMs: 20 }),
+    (err: unknown) => err instanceof FlowgateError && err.code === Code.DeadlineExceeded,
+  );
   await settle();
   answer(sent[0]!);
   assert.equal((await first).requestId, 'q1');
-  await assert.rejects(
-    late,
-    (err: unknown) => err instanceof FlowgateError && err.code === Code.DeadlineExceeded,
-  );
+  await late;
   answer(sent[1]!); // late: dropped
   assert.equal(mux.failed, false);
   const lost = mux.request(r3!, {});
