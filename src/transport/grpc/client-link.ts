@@ -97,7 +97,6 @@ export function grpcMux(
   });
   const mux = new ClientMux(`the stream to ${address}`, ready);
   let idle: NodeJS.Immediate | undefined;
-  let graceful = false;
   let draining: Promise<void> | undefined;
   mux.attach({
     send(req) {
@@ -109,8 +108,8 @@ export function grpcMux(
     },
     close() {
       clearImmediate(idle);
-      // Idle: half-close, the Gateway ends the call; else cancel the work still in flight.
-      if (graceful) call?.end();
+      // Nothing in flight: half-close, the Gateway ends the call; else cancel the work in flight.
+      if (mux.unanswered === 0) call?.end();
       else call?.cancel();
     },
     busy(busy) {
@@ -118,9 +117,7 @@ export function grpcMux(
       idle = busy
         ? undefined
         : setImmediate(() => {
-            if (mux.posts > 0) return;
-            graceful = true;
-            mux.close();
+            if (mux.posts === 0) mux.close();
           });
     },
   });

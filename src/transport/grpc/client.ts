@@ -1,5 +1,4 @@
 import * as grpc from '@grpc/grpc-js';
-import { Code, FlowgateError } from '../../core/errors.js';
 import type { DataRequest } from '../../proto/request.js';
 import type { jina } from '../../proto/wire.js';
 import {
@@ -179,11 +178,10 @@ export class GrpcTransport implements ClientTransport {
   }
 
   async close(): Promise<void> {
-    const mux = this.shared;
+    // As grpc-js's own close(): the posts in flight finish (Flow.post relies on it), then the
+    // shared stream ends; a post after close() opens a new one.
+    this.shared?.drain();
     this.shared = undefined;
-    mux?.close(
-      new FlowgateError(Code.Cancelled, `the Client was closed while this post was in flight (${mux.what})`),
-    );
     this.client.close();
     this.streamClient?.close();
   }

@@ -131,6 +131,7 @@ export class ClientMux {
   private readonly dropped = new Set<string>();
   private readonly active = new Set<Waiter>();
   private isOpen = false;
+  private draining = false;
   private link: MuxLink | undefined;
   private failure: Error | undefined;
   /** `ready`, or the mux's failure if that comes first. */
@@ -165,7 +166,7 @@ export class ClientMux {
 
   /** True once the connection failed or was closed: new posts need a new mux. */
   get failed(): boolean {
-    return this.failure !== undefined;
+    return this.failure !== undefined || this.draining;
   }
 
   /** Posts in progress on this connection. */
@@ -186,6 +187,15 @@ export class ClientMux {
     this.fail(reason ?? new FlowgateError(Code.Cancelled, `${this.what} was closed`));
   }
 
+  /**
+   * Takes no new post; once the posts on it are done, closes the connection (as `close()`).
+   * The posts in flight finish normally.
+   */
+  drain(): void {
+    this.draining = true;
+    if (this.active.size === 0) this.close();
+  }
+
   /** A response from the connection: goes to the post that sent its request id. */
   deliver(res: DataRequest): void {
     const post = this.waiting.get(res.requestId);
@@ -204,9 +214,9 @@ export class ClientMux {
     this.failure = err instanceof Error ? err : new Error(String(err));
     this.rejectOpened?.(this.failure);
     for (const post of this.active) post.fail(this.failure);
+    this.link?.close(); // before the map is cleared: the link may look at `unanswered`
     this.waiting.clear();
     this.dropped.clear();
-    this.link?.close();
   }
 
   /**
@@ -218,7 +228,7 @@ export class ClientMux {
     requests: AsyncIterable<DataRequest>,
     options: TransportCallOptions,
   ): AsyncGenerator<DataRequest> {
-    if (this.failure) throw this.failure;
+    this.throwIfFailed();
     const post = new MuxPost(options.resultsInOrder);
     this.active.add(post);
     if (this.active.size === 1) this.link?.busy?.(true);
@@ -235,7 +245,7 @@ export class ClientMux {
       // A deadline ends the wait for the connection too.
       if (timer === undefined) await this.opened;
       else await Promise.race([this.opened, new Promise<never>((_, reject) => (expire = reject))]);
-      this.throwIfFailed(); // e.g. close() while the socket was opening
+      if (this.failure) throw this.failure; // e.g. close() while the socket was opening
       const limit = inFlightLimit(options.prefetch);
       if (requests instanceof RequestList && requests.items.length <= limit)
         this.sendAll(post, requests.items);
@@ -273,7 +283,7 @@ export class ClientMux {
     const id = req.requestId;
     try {
       if (!this.isOpen) await Promise.race([this.opened, one.answer]);
-      this.throwIfFailed();
+      if (this.failure) throw this.failure; // admitted: a drain lets it finish
       if (this.waiting.has(id) || this.dropped.has(id))
         throw new FlowgateError(Code.InvalidArgument, `request id '${id}' is already waiting for an answer`);
       this.waiting.set(id, one);
@@ -287,12 +297,20 @@ export class ClientMux {
         if (!this.failure) this.dropped.add(id);
       }
       this.active.delete(one);
-      if (this.active.size === 0 && !this.failure) this.link?.busy?.(false);
+      this.idleCheck();
     }
+  }
+
+  /** The last post is done: the link may rest (or, draining, close). */
+  private idleCheck(): void {
+    if (this.active.size > 0 || this.failure) return;
+    if (this.draining) this.close();
+    else this.link?.busy?.(false);
   }
 
   private throwIfFailed(): void {
     if (this.failure) throw this.failure;
+    if (this.draining) throw new FlowgateError(Code.Cancelled, `${this.what} is closing`);
   }
 
   /** Sends requests that fit in the window, all at once. */
@@ -345,7 +363,7 @@ export class ClientMux {
       }
     }
     this.active.delete(post);
-    if (this.active.size === 0 && !this.failure) this.link?.busy?.(false);
+    this.idleCheck();
   }
 }
 
