@@ -256,7 +256,8 @@ export class Client {
    * `requestSize` docs are streamed over one connection; concurrent posts of one Client share it
    * (one WebSocket, one gRPC `Call` stream; see docs/decisions.md). An Executor error rejects with
    * an ExecutorError, unless `onError` is given; the connection failing rejects the posts in flight
-   * on it with `Unavailable`, and `close()` rejects them with `Cancelled`.
+   * on it with `Unavailable`; `close()` rejects them with `Cancelled` (WebSocket) or lets them
+   * finish (gRPC).
    */
   async post(
     on: string,
