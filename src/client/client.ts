@@ -4,6 +4,7 @@ import {
   Document,
   DocumentArray,
   buildRequests,
+  buildRequestsSync,
   docsPerRequest,
   type DocumentInit,
 } from '../document/index.js';
@@ -16,6 +17,7 @@ import { ProgressBar } from './progress.js';
 import { Response } from './response.js';
 import { clientStreamDoc, type StreamDocClientOptions } from './stream.js';
 import type { ClientTransport } from '../transport/shared/client-transport.js';
+import { RequestList } from '../transport/shared/client-mux.js';
 import { WebSocketTransport } from '../transport/websocket/client.js';
 
 /** A protocol the Client speaks. */
@@ -79,7 +81,8 @@ export interface PostOptions {
   resultsInOrder?: boolean;
   /**
    * Requests in flight at most, on every protocol; default 1000 (`DEFAULT_PREFETCH`, the
-   * original's `prefetch`); `0` means unlimited. gRPC also sends it to the Gateway as `__prefetch__`.
+   * original's `prefetch`); `0` means unlimited. A gRPC post on a call of its own (`timeout` or
+   * `metadata` given) also sends it to the Gateway as `__prefetch__`.
    */
   prefetch?: number;
   onDone?: (response: Response) => void | Promise<void>;
@@ -250,8 +253,11 @@ export class Client {
 
   /**
    * Sends `inputs` to endpoint `on` and resolves to all returned documents. Requests of
-   * `requestSize` docs are streamed over one connection. An Executor error rejects with an
-   * ExecutorError, unless `onError` is given.
+   * `requestSize` docs are streamed over one connection; concurrent posts of one Client share it
+   * (one WebSocket, one gRPC `Call` stream; see docs/decisions.md). An Executor error rejects with
+   * an ExecutorError, unless `onError` is given; the connection failing rejects the posts in flight
+   * on it with `Unavailable`; `close()` rejects them with `Cancelled` (WebSocket) or lets them
+   * finish (gRPC).
    */
   async post(
     on: string,
@@ -271,16 +277,12 @@ export class Client {
     docsPerRequest(options.requestSize); // an invalid requestSize rejects before anything is sent
     const bar = progressFor(on, inputs, options.showProgress);
     const requests = toRequests(on, inputs, options, (n) => bar?.sent(n));
-    const docs = new DocumentArray();
+    let docs: DocumentArray | undefined;
     const responses: Response[] = [];
     let firstError: ExecutorError | undefined;
     const hasCallbacks = !!(options.onDone || options.onError || options.onAlways);
-    for await (const raw of this.t.stream(requests, {
-      resultsInOrder: options.resultsInOrder,
-      prefetch: options.prefetch,
-      timeoutMs: options.timeout,
-      metadata: options.metadata,
-    })) {
+    /** Handles one response; true when the post stops there (an Executor error, no callbacks). */
+    const handle = async (raw: DataRequest): Promise<boolean> => {
       const res = new Response(raw);
       bar?.received(raw.isError ? 0 : res.docs.length, !raw.isError);
       if (raw.isError) {
@@ -289,12 +291,31 @@ export class Client {
       } else if (options.onDone) await options.onDone(res);
       if (options.onAlways) await options.onAlways(res);
       if (options.returnResponses) responses.push(res);
-      else if (!raw.isError) docs.extend(res.docs);
-      if (firstError && !options.returnResponses) break;
+      else if (!raw.isError) {
+        // the first answer's documents are the result unless more come (no copy for one request)
+        if (docs === undefined && !hasCallbacks) docs = res.docs;
+        else (docs ??= new DocumentArray()).extend(res.docs);
+      }
+      return firstError !== undefined && !options.returnResponses;
+    };
+    const callOptions = {
+      resultsInOrder: options.resultsInOrder,
+      prefetch: options.prefetch,
+      timeoutMs: options.timeout,
+      metadata: options.metadata,
+    };
+    const t = this.t;
+    const one =
+      requests instanceof RequestList && requests.items.length === 1
+        ? t.postOne?.(requests.items[0]!, callOptions)
+        : undefined;
+    if (one) await handle(await one);
+    else {
+      for await (const raw of t.stream(requests, callOptions)) if (await handle(raw)) break;
     }
     bar?.done();
     if (firstError) throw firstError;
-    return options.returnResponses ? responses : docs;
+    return options.returnResponses ? responses : (docs ?? new DocumentArray());
   }
 
   /**
@@ -378,13 +399,23 @@ function toRequests(
   inputs: PostInputs | undefined,
   options: PostOptions,
   onBatch?: (docs: number) => void,
-): AsyncGenerator<DataRequest> {
+): AsyncIterable<DataRequest> {
+  const { targetExecutor, parameters } = options;
+  // Documents in memory that make one request (the usual post): built at once, sent at once.
+  const list = inputs instanceof Document ? [inputs] : inputs;
+  if (
+    (Array.isArray(list) || list instanceof DocumentArray) &&
+    list.length <= docsPerRequest(options.requestSize)
+  ) {
+    const requests = buildRequestsSync(list, { endpoint: on, targetExecutor, parameters }, 0);
+    onBatch?.(list.length);
+    return new RequestList(requests);
+  }
   const source: AsyncIterable<Document | DocumentInit> | Iterable<Document | DocumentInit> =
     inputs === undefined
       ? []
       : inputs instanceof Document || (!isIterable(inputs) && !isAsyncIterable(inputs))
         ? [inputs]
         : (inputs as AsyncIterable<Document | DocumentInit> | Iterable<Document | DocumentInit>);
-  const { targetExecutor, parameters } = options;
   return buildRequests(source, { endpoint: on, targetExecutor, parameters }, options.requestSize, onBatch);
 }

@@ -1,5 +1,4 @@
 import * as grpc from '@grpc/grpc-js';
-import { Code, FlowgateError } from '../../core/errors.js';
 import type { DataRequest } from '../../proto/request.js';
 import type { jina } from '../../proto/wire.js';
 import {
@@ -13,7 +12,8 @@ import {
 import type { StreamDocRequest } from './stream-doc.js';
 import { grpcStreamDoc } from './client-stream.js';
 import { JinaGatewayDryRunRPCService, JinaInfoRPCService, JinaRPCService } from './codec.js';
-import { tlsFailure } from '../shared/tls-errors.js';
+import type { ClientMux } from '../shared/client-mux.js';
+import { drained, fromGrpcError, grpcMux } from './client-link.js';
 import type {
   ClientTransport,
   TransportCallOptions,
@@ -33,59 +33,14 @@ export interface GrpcTransportOptions {
   maxMessageBytes?: number;
 }
 
-/** Maps a gRPC error from the Gateway to a FlowgateError with a sentence a user can act on. */
-function fromGrpcError(err: grpc.ServiceError, address: string): FlowgateError {
-  const code = (err.code ?? Code.Unknown) as Code;
-  // Only this client's own connection failures: an Executor's TLS error relayed by the Gateway
-  // (its details start with the Gateway's sentence) is not about the Gateway's certificate.
-  const own = /^(No connection established|Failed to connect|Connection dropped)/i.test(err.details ?? '');
-  const tls = code === Code.Unavailable && own ? tlsFailure(err, address) : undefined;
-  const msg = tls
-    ? tls
-    : code === Code.Unavailable &&
-        /^(No connection established|Failed to connect to remote host|connect ECONNREFUSED)/i.test(
-          err.details,
-        )
-      ? `cannot reach the Gateway at ${address}: ${err.details}`
-      : code === Code.DeadlineExceeded
-        ? `the request to ${address} timed out: ${err.details}`
-        : code === Code.ResourceExhausted
-          ? `the Gateway at ${address} or this client refused a message larger than the limit (maxMessageBytes): ${err.details}`
-          : code === Code.Unauthenticated
-            ? `the Gateway at ${address} refused the request (UNAUTHENTICATED): ${err.details}`
-            : err.details || err.message;
-  return new FlowgateError(code, msg, { cause: err });
-}
-
-/**
- * Resolves true when the call can take more writes, false when it ended first (a deadline, a
- * cancel, an error): a writer waiting for 'drain' must not wait forever on a call that is over.
- */
-function drained(call: grpc.ClientDuplexStream<DataRequest, DataRequest>): Promise<boolean> {
-  if (call.destroyed) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => () => {
-      call.off('drain', onDrain);
-      call.off('status', onEnd);
-      call.off('error', onEnd);
-      call.off('close', onEnd);
-      resolve(ok);
-    };
-    const onDrain = done(true);
-    const onEnd = done(false);
-    call.once('drain', onDrain);
-    call.once('status', onEnd);
-    call.once('error', onEnd);
-    call.once('close', onEnd);
-  });
-}
-
 /** The gRPC transport: every post is one `JinaRPC/Call` stream. */
 export class GrpcTransport implements ClientTransport {
   private readonly client: grpc.Client;
   private readonly headers: Record<string, string>;
   private readonly clientOptions: JinaClientOptions;
   private streamClient: grpc.Client | undefined;
+  /** The `Call` stream concurrent posts share. */
+  private shared: ClientMux | undefined;
 
   constructor(
     private readonly address: string,
@@ -124,7 +79,35 @@ export class GrpcTransport implements ClientTransport {
     await new Promise<void>((resolve) => this.client.waitForReady(Date.now() + wait, () => resolve()));
   }
 
-  async *stream(
+  /**
+   * Sends `requests` on the `Call` stream concurrent posts share (opened on first use, ended when
+   * no post is left on it) and yields their responses. A post with a `timeoutMs` (a deadline the
+   * Gateway enforces and cancels on) or its own `metadata` gets a `Call` of its own.
+   */
+  stream(requests: AsyncIterable<DataRequest>, options: TransportCallOptions): AsyncIterable<DataRequest> {
+    if (this.needsOwnCall(options)) return this.ownStream(requests, options);
+    if (!this.shared || this.shared.failed)
+      this.shared = grpcMux(this.client, this.address, this.metadata(), this.connected(undefined));
+    return this.shared.stream(requests, options);
+  }
+
+  /** One request on the shared `Call` stream; `undefined` when the post needs a call of its own. */
+  postOne(req: DataRequest, options: TransportCallOptions): Promise<DataRequest> | undefined {
+    if (this.needsOwnCall(options)) return undefined;
+    if (!this.shared || this.shared.failed)
+      this.shared = grpcMux(this.client, this.address, this.metadata(), this.connected(undefined));
+    return this.shared.request(req, options);
+  }
+
+  private needsOwnCall(options: TransportCallOptions): boolean {
+    return (
+      (options.timeoutMs !== undefined && options.timeoutMs > 0) ||
+      (options.metadata !== undefined && Object.keys(options.metadata).length > 0)
+    );
+  }
+
+  /** One `Call` stream for one post. */
+  private async *ownStream(
     requests: AsyncIterable<DataRequest>,
     options: TransportCallOptions,
   ): AsyncIterable<DataRequest> {
@@ -195,6 +178,10 @@ export class GrpcTransport implements ClientTransport {
   }
 
   async close(): Promise<void> {
+    // As grpc-js's own close(): the posts in flight finish (Flow.post relies on it), then the
+    // shared stream ends; a post after close() opens a new one.
+    this.shared?.drain();
+    this.shared = undefined;
     this.client.close();
     this.streamClient?.close();
   }

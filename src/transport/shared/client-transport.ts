@@ -19,6 +19,11 @@ export interface TransportCallOptions {
 export interface ClientTransport {
   /** Sends requests and yields responses (completion order unless `resultsInOrder`). */
   stream(requests: AsyncIterable<DataRequest>, options: TransportCallOptions): AsyncIterable<DataRequest>;
+  /**
+   * Sends one request and resolves to its answer: a cheaper `stream()` for a post of one request,
+   * where the protocol has it for these options (`undefined` when it has not).
+   */
+  postOne?(req: DataRequest, options: TransportCallOptions): Promise<DataRequest> | undefined;
   /** Streams the items of one streaming request (see `client/stream.ts`); absent: the protocol cannot. */
   streamDoc?: StreamDocTransport;
   /** Runs an empty request through the whole Flow and returns its status. */

@@ -1,27 +1,21 @@
 import { request as httpGet } from 'node:http';
 import { request as httpsGet } from 'node:https';
 import type WebSocket from 'ws';
-import { AsyncQueue } from '../../core/async-queue.js';
 import { lazyRequire } from '../../core/lazy-require.js';
-import { inFlightLimit } from '../../core/in-flight.js';
 import { Code, FlowgateError } from '../../core/errors.js';
 import type { DataRequest } from '../../proto/request.js';
 import { isJsonObject } from '../../proto/struct.js';
 import type { jina } from '../../proto/wire.js';
-import {
-  decodeResponseFrame,
-  decodeStatusFrame,
-  encodeRequestFrame,
-  endOfInputFrame,
-  type Frame,
-} from './codec.js';
+import { decodeStatusFrame } from './codec.js';
 import { WsCloseCode, WsPath, type WsSubprotocol } from './frames.js';
 import { closeError } from './status.js';
 import { tlsFailure } from '../shared/tls-errors.js';
+import type { ClientMux } from '../shared/client-mux.js';
 import type { ClientTransport, TransportCallOptions } from '../shared/client-transport.js';
 import type { StreamDocRequest } from '../../document/stream-request.js';
 import type { TransportStreamOptions } from '../shared/client-transport.js';
 import { wsStreamDoc } from './client-stream.js';
+import { frameOf, wsMux } from './client-link.js';
 
 /** ws, loaded with the first socket (not with flowgate: every Executor imports it). */
 const loadWs = lazyRequire<typeof WebSocket>(import.meta.url, 'ws');
@@ -40,22 +34,13 @@ export interface WebSocketTransportOptions {
   maxMessageBytes?: number;
 }
 
-/** Responses waiting for the caller before the socket stops being read. */
-const RECEIVE_HIGH_WATER = 256;
-/** Bytes waiting in the send buffer before the next request waits for them. */
-const SEND_HIGH_WATER_BYTES = 4 * 1024 * 1024;
-
-function frameOf(data: WebSocket.RawData, isBinary: boolean): Frame {
-  const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-  return isBinary ? buf : buf.toString('utf8');
-}
-
 /**
- * The WebSocket transport: every `stream()` is one socket to `/` that sends every request without
- * waiting (at most `prefetch` unanswered: default 1000, `0` = unlimited), yields responses as they arrive (matched by
- * request id, reordered when `resultsInOrder`), sends the end-of-input marker after the last request
- * and ends when every request has been answered. A close with 1011 rejects with `Unavailable` and the
- * Gateway's reason. `dryRun` uses WebSocket `/dry_run`, `status` uses `GET /status`.
+ * The WebSocket transport: one socket to `/`, opened with the first post, carries every post at
+ * once (see `client-link.ts`): each sends its requests without waiting (at most `prefetch`
+ * unanswered: default 1000, `0` = unlimited) and yields its responses as they arrive (matched by
+ * request id, reordered when `resultsInOrder`). A close with 1011 rejects the posts in flight with
+ * `Unavailable` and the Gateway's reason; the next post opens a new socket. `close()` rejects the
+ * posts in flight with `Cancelled`. `dryRun` uses WebSocket `/dry_run`, `status` uses `GET /status`.
  *
  * @example
  * ```ts
@@ -67,6 +52,10 @@ export class WebSocketTransport implements ClientTransport {
   private readonly tls: boolean;
   private readonly subprotocol: WsSubprotocol;
   private readonly sockets = new Set<WebSocket>();
+  /** Data streams open (the shared one and those of posts with their own headers). */
+  private readonly muxes = new Set<ClientMux>();
+  /** The socket concurrent posts share. */
+  private shared: ClientMux | undefined;
 
   constructor(
     private readonly address: { host: string; port: number },
@@ -118,104 +107,42 @@ export class WebSocketTransport implements ClientTransport {
     return wsStreamDoc(ws, url, opened, request, options);
   }
 
-  async *stream(
+  /**
+   * Sends `requests` on the shared socket (opened on first use, again after it closed) and yields
+   * their responses; a post with its own `metadata` (handshake headers) gets a socket of its own.
+   */
+  stream(requests: AsyncIterable<DataRequest>, options: TransportCallOptions): AsyncIterable<DataRequest> {
+    const own = options.metadata && Object.keys(options.metadata).length > 0;
+    if (own) return this.ownStream(requests, options);
+    if (!this.shared || this.shared.failed) this.shared = this.openMux();
+    return this.shared.stream(requests, options);
+  }
+
+  /** One request on the shared socket; `undefined` for a post with its own `metadata`. */
+  postOne(req: DataRequest, options: TransportCallOptions): Promise<DataRequest> | undefined {
+    if (options.metadata && Object.keys(options.metadata).length > 0) return undefined;
+    if (!this.shared || this.shared.failed) this.shared = this.openMux();
+    return this.shared.request(req, options);
+  }
+
+  private async *ownStream(
     requests: AsyncIterable<DataRequest>,
     options: TransportCallOptions,
-  ): AsyncIterable<DataRequest> {
-    const mode = this.subprotocol;
-    const { ws: socket, url, opened } = this.connect(WsPath.Data, mode, options.metadata);
-    const what = `the stream to ${url}`;
-    const out = new AsyncQueue<DataRequest>();
-    const deadline = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined;
-    let expire: ((err: Error) => void) | undefined;
-    const expired = new Promise<never>((_, reject) => (expire = reject));
-    expired.catch(() => undefined);
-    const timer = deadline
-      ? setTimeout(() => {
-          const err = new FlowgateError(Code.DeadlineExceeded, `${what} timed out after ${deadline} ms`);
-          out.fail(err);
-          expire?.(err);
-        }, deadline)
-      : undefined;
-    const prefetch = inFlightLimit(options.prefetch);
-    const pending = new Map<string, number>(); // request id -> send order
-    const ordered = new Map<number, DataRequest>();
-    let nextOut = 0;
-    let sent = 0;
-    let inputDone = false;
-    let wake: (() => void) | undefined;
-    const wakeWriter = () => {
-      const w = wake;
-      wake = undefined;
-      w?.();
-    };
-    const finishIfDone = () => {
-      if (inputDone && pending.size === 0) out.end();
-    };
-    const deliver = (res: DataRequest) => {
-      const idx = pending.get(res.requestId);
-      if (idx === undefined) return out.fail(unexpectedResponse(res));
-      pending.delete(res.requestId);
-      if (!options.resultsInOrder) out.push(res);
-      else {
-        ordered.set(idx, res);
-        while (ordered.has(nextOut)) {
-          out.push(ordered.get(nextOut)!);
-          ordered.delete(nextOut++);
-        }
-      }
-      if (out.size >= RECEIVE_HIGH_WATER && !socket.isPaused) socket.pause();
-      wakeWriter();
-      finishIfDone();
-    };
-    socket.on('message', (data, isBinary) => {
-      try {
-        deliver(decodeResponseFrame(frameOf(data, isBinary)));
-      } catch (err) {
-        out.fail(err);
-      }
-    });
-    socket.on('close', (code, reason) => {
-      wakeWriter();
-      if (!inputDone || pending.size > 0) out.fail(closeError(code, reason.toString(), url, pending.size));
-    });
-    socket.on('error', (err) =>
-      out.fail(new FlowgateError(Code.Unavailable, `${what} failed: ${err.message}`, { cause: err })),
-    );
-    const isOpen = () => socket.readyState === socket.OPEN;
-    const writer = async () => {
-      try {
-        for await (const req of requests) {
-          while (pending.size >= prefetch && isOpen()) await new Promise<void>((r) => (wake = r));
-          if (!isOpen()) return;
-          pending.set(req.requestId, sent++);
-          await send(socket, encodeRequestFrame(req, mode));
-        }
-        if (!isOpen()) return;
-        inputDone = true;
-        await send(socket, endOfInputFrame(mode));
-        finishIfDone();
-      } catch (err) {
-        out.fail(err);
-      }
-    };
+  ): AsyncGenerator<DataRequest> {
+    const mux = this.openMux(options.metadata);
     try {
-      // A deadline or a failed handshake ends the wait for the socket too.
-      await Promise.race([opened, expired]);
-      // Not awaited at the end: a caller that stops early must not wait for a slow input source.
-      void writer();
-      for (;;) {
-        const r = await out.next();
-        if (r.done) break;
-        yield r.value;
-        if (socket.isPaused && out.size < RECEIVE_HIGH_WATER / 2) socket.resume();
-      }
+      yield* mux.stream(requests, options);
     } finally {
-      clearTimeout(timer);
-      // Every answer is in (the Gateway closes too), or the caller stopped early, or it failed.
-      if (isOpen()) socket.close(WsCloseCode.Normal);
-      else if (socket.readyState !== socket.CLOSED) socket.terminate();
+      mux.close();
     }
+  }
+
+  private openMux(headers?: Record<string, string>): ClientMux {
+    const { ws, url, opened } = this.connect(WsPath.Data, this.subprotocol, headers);
+    const mux = wsMux(ws, url, opened, this.subprotocol);
+    this.muxes.add(mux);
+    ws.once('close', () => this.muxes.delete(mux));
+    return mux;
   }
 
   async dryRun(timeoutMs = 5000): Promise<jina.IStatusProto> {
@@ -265,32 +192,18 @@ export class WebSocketTransport implements ClientTransport {
   }
 
   async close(): Promise<void> {
+    for (const mux of this.muxes)
+      mux.close(
+        new FlowgateError(
+          Code.Cancelled,
+          `the Client was closed while this post was in flight (${mux.what})`,
+        ),
+      );
+    this.muxes.clear();
+    this.shared = undefined;
     for (const ws of this.sockets) ws.terminate();
     this.sockets.clear();
   }
-}
-
-/** The error for a response that answers no request of this stream. */
-function unexpectedResponse(res: DataRequest): FlowgateError {
-  const ex = res.status?.exception;
-  if (res.isError && ex?.name === 'InvalidArgument')
-    return new FlowgateError(
-      Code.InvalidArgument,
-      `the Gateway rejected a frame: ${ex.args?.[0] ?? res.status?.description ?? ''}`,
-    );
-  return new FlowgateError(
-    Code.Internal,
-    `the Gateway answered request id '${res.requestId}', which is not waiting for an answer`,
-  );
-}
-
-/** Sends a frame; waits only when the send buffer is full. */
-function send(ws: WebSocket, frame: Frame): Promise<void> {
-  if (ws.bufferedAmount < SEND_HIGH_WATER_BYTES) {
-    ws.send(frame);
-    return Promise.resolve();
-  }
-  return new Promise<void>((resolve, reject) => ws.send(frame, (err) => (err ? reject(err) : resolve())));
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
