@@ -115,15 +115,7 @@ export function decodeRequestWire(bytes: Uint8Array): RequestWire {
  * ```
  */
 export function encodeRequestWire(m: RequestWireOut): Uint8Array {
-  const w = Writer.create();
-  jina.HeaderProto.encode(m.header, w.uint32(TAG_HEADER).fork()).ldelim();
-  const p = m.parameters;
-  if (p instanceof Uint8Array) w.uint32(TAG_PARAMETERS).bytes(p);
-  else if (p) google.protobuf.Struct.encode(p, w.uint32(TAG_PARAMETERS).fork()).ldelim();
-  for (const route of m.routes) {
-    if (route instanceof Uint8Array) w.uint32(TAG_ROUTES).bytes(route);
-    else jina.RouteProto.encode(route, w.uint32(TAG_ROUTES).fork()).ldelim();
-  }
+  const w = writeAllButData(m);
   const docs = m.docsBytes;
   w.uint32(TAG_DATA).fork();
   w.uint32(docs.length > 0 && m.docsInBytesField ? TAG_DOCS_BYTES : TAG_DOCS).bytes(docs);
@@ -137,15 +129,7 @@ export function encodeRequestWire(m: RequestWireOut): Uint8Array {
  * that sends one message in parts sends large documents without copying them.
  */
 export function encodeRequestWireParts(m: RequestWireOut): [Uint8Array, Uint8Array] {
-  const w = Writer.create();
-  jina.HeaderProto.encode(m.header, w.uint32(TAG_HEADER).fork()).ldelim();
-  const p = m.parameters;
-  if (p instanceof Uint8Array) w.uint32(TAG_PARAMETERS).bytes(p);
-  else if (p) google.protobuf.Struct.encode(p, w.uint32(TAG_PARAMETERS).fork()).ldelim();
-  for (const route of m.routes) {
-    if (route instanceof Uint8Array) w.uint32(TAG_ROUTES).bytes(route);
-    else jina.RouteProto.encode(route, w.uint32(TAG_ROUTES).fork()).ldelim();
-  }
+  const w = writeAllButData(m);
   const docs = m.docsBytes;
   const tag = docs.length > 0 && m.docsInBytesField ? TAG_DOCS_BYTES : TAG_DOCS;
   // data = 4 { docs = 1 | docs_bytes = 2 : bytes }: its length, then the documents' tag and length.
@@ -162,6 +146,20 @@ function varintSize(n: number): number {
     size++;
   }
   return size;
+}
+
+/** Header, parameters and routes of `m` (all but its documents), as both encoders start. */
+function writeAllButData(m: RequestWireOut): protobuf.Writer {
+  const w = Writer.create();
+  jina.HeaderProto.encode(m.header, w.uint32(TAG_HEADER).fork()).ldelim();
+  const p = m.parameters;
+  if (p instanceof Uint8Array) w.uint32(TAG_PARAMETERS).bytes(p);
+  else if (p) google.protobuf.Struct.encode(p, w.uint32(TAG_PARAMETERS).fork()).ldelim();
+  for (const route of m.routes) {
+    if (route instanceof Uint8Array) w.uint32(TAG_ROUTES).bytes(route);
+    else jina.RouteProto.encode(route, w.uint32(TAG_ROUTES).fork()).ldelim();
+  }
+  return w;
 }
 
 /** `key` as UTF-8 bytes, cached: the keys looked up are few (`__results__`). */

@@ -7,6 +7,7 @@ import {
 } from '../transport/grpc/stream-doc.js';
 import { toGrpcStatus } from '../transport/grpc/status.js';
 import type { ReplicaSet } from './replica-set.js';
+import { firstEvent } from '../core/events.js';
 
 type StreamCall = grpc.ServerWritableStream<StreamDocRequest, StreamDocRequest>;
 
@@ -80,7 +81,7 @@ async function serveHeadStream(call: StreamCall, o: HeadStreamOptions): Promise<
     });
     for await (const item of items) {
       if (call.cancelled) break; // returns the shard's stream: its call is cancelled
-      if (!call.write(item)) await drainedOrCancelled(call);
+      if (!call.write(item) && !call.cancelled) await firstEvent(call, 'drain', 'cancelled');
     }
     if (!call.cancelled) call.end();
   } catch (err) {
@@ -98,17 +99,4 @@ function refusal(endpoint: string, o: HeadStreamOptions): string | undefined {
   if (o.polling(endpoint) === 'ALL')
     return `the head of ${o.name} cannot stream ${endpoint} with polling ALL (one stream from every shard has no order to merge in); set polling ANY for it, e.g. polling: { '${endpoint}': 'ANY' }`;
   return undefined;
-}
-
-function drainedOrCancelled(call: StreamCall): Promise<void> {
-  if (call.cancelled) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      call.off('drain', done);
-      call.off('cancelled', done);
-      resolve();
-    };
-    call.once('drain', done);
-    call.once('cancelled', done);
-  });
 }

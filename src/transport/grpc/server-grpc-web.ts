@@ -16,6 +16,7 @@ import {
 } from './codec.js';
 import { toGrpcStatus } from './status.js';
 import { JinaSingleDocumentRequestRPCService } from './stream-doc.js';
+import { firstEvent } from '../../core/events.js';
 
 /** Options of {@link createGrpcWebHandler}. */
 export interface GrpcWebOptions {
@@ -217,7 +218,7 @@ async function serve(
         : undefined;
     for await (const msg of method(messages, { headers: fwd, signal: abort.signal })) {
       if (abort.signal.aborted) break;
-      if (!send(frame(0, msg))) await drainedOrClosed(res);
+      if (!send(frame(0, msg)) && !res.destroyed) await firstEvent(res, 'drain', 'close');
     }
   } catch (err) {
     const s = toGrpcStatus(err);
@@ -229,20 +230,6 @@ async function serve(
   const trailer = `grpc-status:${status.code}\r\ngrpc-message:${encodeURIComponent(status.details)}\r\n`;
   send(frame(0x80, Buffer.from(trailer)));
   res.end();
-}
-
-/** Resolves once the response takes writes again, or is closed (the browser went away). */
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  if (res.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-  });
 }
 
 /** The body, RESOURCE_EXHAUSTED when it is larger than `limit` bytes. */

@@ -3,6 +3,7 @@ import { StreamDocCodec, type StreamDocRequest } from './stream-doc.js';
 import { JinaSingleDocumentRequestRPCService } from './stream-doc.js';
 import type { GatewayStreamer } from '../../gateway/streamer.js';
 import type { Headers } from '../../core/headers.js';
+import { firstEvent } from '../../core/events.js';
 
 /** A server-streaming `stream_doc` call on the Gateway. */
 export type GatewayStreamCall = grpc.ServerWritableStream<StreamDocRequest | Unreadable, StreamDocRequest>;
@@ -64,7 +65,7 @@ export async function serveGatewayStreamDoc(
     });
     for await (const item of items) {
       if (call.cancelled) break;
-      if (!call.write(item)) await drainedOrCancelled(call);
+      if (!call.write(item) && !call.cancelled) await firstEvent(call, 'drain', 'cancelled');
     }
     finished = true;
     if (!call.cancelled) call.end();
@@ -72,17 +73,4 @@ export async function serveGatewayStreamDoc(
     finished = true;
     if (!call.cancelled) call.emit('error', toStatus(err));
   }
-}
-
-function drainedOrCancelled(call: GatewayStreamCall): Promise<void> {
-  if (call.cancelled) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      call.off('drain', done);
-      call.off('cancelled', done);
-      resolve();
-    };
-    call.once('drain', done);
-    call.once('cancelled', done);
-  });
 }

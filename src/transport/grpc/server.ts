@@ -25,6 +25,7 @@ import {
 } from './server-stream-doc.js';
 import { STREAM_DOC_SERVICE } from './stream-doc.js';
 import { forwardedHeaders, type Headers } from '../../core/headers.js';
+import { firstEvent } from '../../core/events.js';
 
 /** What every kind of server call has (grpc-js does not export its own name for it). */
 type SurfaceCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getPeer' | 'cancelled'>;
@@ -216,7 +217,7 @@ export class GrpcGateway extends Gateway {
       try {
         for await (const res of responses) {
           if (call.cancelled) break;
-          if (!call.write(res)) await waitDrain(call);
+          if (!call.write(res)) await firstEvent(call, 'drain', 'cancelled');
         }
         finished = true;
         if (!call.cancelled) call.end();
@@ -282,19 +283,6 @@ async function* readable(source: AsyncIterable<DataRequest | Unreadable>): Async
       );
     yield item;
   }
-}
-
-/** Resolves when `call` can take more writes, or when it is cancelled. */
-function waitDrain(call: grpc.ServerDuplexStream<DataRequest, DataRequest>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      call.off('drain', done);
-      call.off('cancelled', done);
-      resolve();
-    };
-    call.once('drain', done);
-    call.once('cancelled', done);
-  });
 }
 
 /** Call metadata as the record an `authenticate` hook and the allow-list read (text values only). */

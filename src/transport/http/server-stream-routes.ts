@@ -12,6 +12,7 @@ import {
 import { encodeSseEvent, SseEvent } from './sse.js';
 import type { GatewayStreamer } from '../../gateway/streamer.js';
 import { httpStatusOfError } from './status.js';
+import { firstEvent } from '../../core/events.js';
 
 /** Options of {@link registerStreamRoutes}. */
 export interface StreamRoutesOptions {
@@ -181,7 +182,7 @@ async function serveSse(
     'x-accel-buffering': 'no',
   });
   const write = async (chunk: string) => {
-    if (!raw.write(chunk)) await drainedOrClosed(raw);
+    if (!raw.write(chunk) && !raw.destroyed) await firstEvent(raw, 'drain', 'close');
   };
   try {
     for (let next = first; !next.done && !raw.destroyed; next = await items.next()) {
@@ -212,19 +213,6 @@ async function serveSse(
     raw.end();
   }
   return undefined;
-}
-
-function drainedOrClosed(raw: NodeJS.WritableStream & { destroyed: boolean }): Promise<void> {
-  if (raw.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      raw.off('drain', done);
-      raw.off('close', done);
-      resolve();
-    };
-    raw.once('drain', done);
-    raw.once('close', done);
-  });
 }
 
 function sseSchema(endpoint: string, from: 'query' | 'body'): FastifySchema {
