@@ -218,6 +218,6 @@ void describe('NdArray from nested lists of numbers (the fast path) and back', (
     assert.deepEqual(NdArray.from([[], []]).shape, [2, 0]);
     assert.throws(() => NdArray.from([[1, 2], [3]]), /ragged nested array/);
     assert.throws(() => NdArray.from([1, 'x' as unknown as number]), /holds a string/);
-    assert.throws(() => NdArray.from([[1], 2] as unknown as number[]), /ragged/);
+    assert.throws(() => NdArray.from([[1], 2]), /ragged/);
   });
 });
