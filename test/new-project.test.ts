@@ -69,55 +69,10 @@ void describe('flowgate new', () => {
   });
 
   void describe('the generated project, with flowgate resolved to this repository', () => {
-    before(async () => {
-      // `import ... from 'flowgate'` in the project must load this repository's sources (the copy the
-      // CLI runs), as `npm install` would give the published package.
-      const pkg = join(project, 'node_modules/flowgate');
-      await mkdir(pkg, { recursive: true });
-      await writeFile(join(pkg, 'package.json'), '{"name":"flowgate","type":"module","main":"index.js"}\n');
-      await writeFile(
-        join(pkg, 'index.js'),
-        `export * from ${JSON.stringify(join(repo, 'src/index.ts'))};\n`,
-      );
-      await symlink(join(repo, 'node_modules/tsx'), join(project, 'node_modules/tsx'));
-    });
+    before(() => linkFlowgate(project));
 
     void test('flowgate flow --uses flow.yml serves it: a posted document comes back greeted', async () => {
-      const [grpcPort, httpPort] = [await freePort(), await freePort()];
-      const child = spawn(
-        process.execPath,
-        [...cli, 'flow', '--uses', 'flow.yml', '--port', `${grpcPort},${httpPort}`],
-        { cwd: project, stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      let log = '';
-      await new Promise<void>((ready, fail) => {
-        child.stderr.on('data', (d: Buffer) => {
-          log += d.toString();
-          if (/is ready/.test(log)) ready();
-        });
-        child.once('exit', (code) => fail(new Error(`exited ${code}:\n${log}`)));
-      });
-      try {
-        const client = new Client({ port: grpcPort });
-        const docs = await client.post('/', [new Document({ text: 'Ada' })]);
-        assert.deepEqual(docs.texts, ['hello, Ada']);
-        await client.close();
-        const res = await fetch(`http://127.0.0.1:${httpPort}/post`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            data: [{ text: 'Bob' }],
-            execEndpoint: '/',
-            parameters: { greeting: 'hi' },
-          }),
-        });
-        const body = (await res.json()) as { data: { text: string }[] };
-        assert.equal(body.data[0]!.text, 'hi, Bob');
-      } finally {
-        child.kill('SIGTERM');
-      }
-      const [code] = (await once(child, 'exit')) as [number];
-      assert.equal(code, 0, log);
+      await servesAndGreets(project, 'flow', 'flow.yml');
     });
 
     void test("the project's own test passes (npm test's command)", async () => {
@@ -167,53 +122,10 @@ void describe('flowgate new --deployment', () => {
   });
 
   void describe('the generated project, with flowgate resolved to this repository', () => {
-    before(async () => {
-      const pkg = join(project, 'node_modules/flowgate');
-      await mkdir(pkg, { recursive: true });
-      await writeFile(join(pkg, 'package.json'), '{"name":"flowgate","type":"module","main":"index.js"}\n');
-      await writeFile(
-        join(pkg, 'index.js'),
-        `export * from ${JSON.stringify(join(repo, 'src/index.ts'))};\n`,
-      );
-      await symlink(join(repo, 'node_modules/tsx'), join(project, 'node_modules/tsx'));
-    });
+    before(() => linkFlowgate(project));
 
     void test('flowgate deployment --uses deployment.yml serves it over gRPC and HTTP', async () => {
-      const [grpcPort, httpPort] = [await freePort(), await freePort()];
-      const child = spawn(
-        process.execPath,
-        [...cli, 'deployment', '--uses', 'deployment.yml', '--port', `${grpcPort},${httpPort}`],
-        { cwd: project, stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      let log = '';
-      await new Promise<void>((ready, fail) => {
-        child.stderr.on('data', (d: Buffer) => {
-          log += d.toString();
-          if (/is ready/.test(log)) ready();
-        });
-        child.once('exit', (code) => fail(new Error(`exited ${code}:\n${log}`)));
-      });
-      try {
-        const client = new Client({ port: grpcPort });
-        const docs = await client.post('/', [new Document({ text: 'Ada' })]);
-        assert.deepEqual(docs.texts, ['hello, Ada']);
-        await client.close();
-        const res = await fetch(`http://127.0.0.1:${httpPort}/post`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            data: [{ text: 'Bob' }],
-            execEndpoint: '/',
-            parameters: { greeting: 'hi' },
-          }),
-        });
-        const body = (await res.json()) as { data: { text: string }[] };
-        assert.equal(body.data[0]!.text, 'hi, Bob');
-      } finally {
-        child.kill('SIGTERM');
-      }
-      const [code] = (await once(child, 'exit')) as [number];
-      assert.equal(code, 0, log);
+      await servesAndGreets(project, 'deployment', 'deployment.yml');
     });
 
     void test("the project's own test passes (npm test's command)", async () => {
@@ -223,3 +135,57 @@ void describe('flowgate new --deployment', () => {
     });
   });
 });
+
+/**
+ * Resolves `flowgate` in the generated project to this repository's sources (the copy the CLI runs),
+ * as `npm install` would give the published package, and `tsx` to this repository's.
+ */
+async function linkFlowgate(project: string): Promise<void> {
+  const pkg = join(project, 'node_modules/flowgate');
+  await mkdir(pkg, { recursive: true });
+  await writeFile(join(pkg, 'package.json'), '{"name":"flowgate","type":"module","main":"index.js"}\n');
+  await writeFile(join(pkg, 'index.js'), `export * from ${JSON.stringify(join(repo, 'src/index.ts'))};\n`);
+  await symlink(join(repo, 'node_modules/tsx'), join(project, 'node_modules/tsx'));
+}
+
+/**
+ * Runs `flowgate <command> --uses <yml>` in the project on a gRPC and an HTTP port, checks a
+ * document posted over each comes back greeted, and that SIGTERM stops it with code 0.
+ */
+async function servesAndGreets(project: string, command: string, yml: string): Promise<void> {
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const child = spawn(
+    process.execPath,
+    [...cli, command, '--uses', yml, '--port', `${grpcPort},${httpPort}`],
+    { cwd: project, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  await new Promise<void>((ready, fail) => {
+    child.stderr.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (/is ready/.test(log)) ready();
+    });
+    child.once('exit', (code) => fail(new Error(`exited ${code}:\n${log}`)));
+  });
+  try {
+    const client = new Client({ port: grpcPort });
+    const docs = await client.post('/', [new Document({ text: 'Ada' })]);
+    assert.deepEqual(docs.texts, ['hello, Ada']);
+    await client.close();
+    const res = await fetch(`http://127.0.0.1:${httpPort}/post`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        data: [{ text: 'Bob' }],
+        execEndpoint: '/',
+        parameters: { greeting: 'hi' },
+      }),
+    });
+    const body = (await res.json()) as { data: { text: string }[] };
+    assert.equal(body.data[0]!.text, 'hi, Bob');
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const [code] = (await once(child, 'exit')) as [number];
+  assert.equal(code, 0, log);
+}
