@@ -5,7 +5,6 @@
  * reconnects), and `close()` rejects the posts in flight instead of leaving them hanging.
  */
 import assert from 'node:assert/strict';
-import { createServer, connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   Client,
@@ -19,40 +18,10 @@ import {
 } from '../src/index.js';
 import { freePort } from '../src/serve/gateway-runtime.js';
 import { WsWorker } from './fixtures/ws-executors.js';
+import { startByteProxy } from './fixtures/byte-proxy.js';
 
 type Protocol = 'grpc' | 'websocket';
 const PROTOCOLS: Protocol[] = ['websocket', 'grpc'];
-
-/** A TCP proxy that counts the connections made through it. */
-async function connectionCounter(targetPort: number) {
-  let connections = 0;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    connections++;
-    const target = connect(targetPort, '127.0.0.1');
-    sockets.add(client).add(target);
-    client.pipe(target).pipe(client);
-    const end = () => {
-      client.destroy();
-      target.destroy();
-    };
-    client.on('error', end).on('close', end);
-    target.on('error', end).on('close', end);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  return {
-    port: typeof addr === 'object' && addr ? addr.port : 0,
-    get connections() {
-      return connections;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
 
 function assertCode(code: Code) {
   return (err: unknown) => {
@@ -77,7 +46,7 @@ void describe('one Client shared by concurrent posts', () => {
 
   for (const protocol of PROTOCOLS) {
     void test(`${protocol}: 200 posts at once use one connection and each gets its own answer`, async () => {
-      const proxy = await connectionCounter(ports[protocol]);
+      const proxy = await startByteProxy(ports[protocol]);
       const client = new Client({ protocol, port: proxy.port });
       try {
         const answers = await Promise.all(
