@@ -16,7 +16,7 @@ import type { ClientProtocol } from '../src/client/client.js';
 import { DataRequest } from '../src/proto/request.js';
 import { frame, parseFrames } from '../src/transport/grpc/server-grpc-web.js';
 import { FooExecutor } from './fixtures/protocol-executors.js';
-import { decodeBase64Chunks } from './fixtures/base64-chunks.js';
+import { decodeBase64Chunks, trailer } from './fixtures/grpc-web.js';
 
 interface RawDoc {
   id?: string;
@@ -222,14 +222,3 @@ void describe('one port for grpc, http, websocket and graphql', () => {
     });
   }
 });
-
-/** The text of the trailer frame (flag 0x80) of a gRPC-Web answer. */
-function trailer(bytes: Buffer): string {
-  let at = 0;
-  while (at < bytes.length) {
-    const len = bytes.readUInt32BE(at + 1);
-    if (bytes[at]! & 0x80) return bytes.subarray(at + 5, at + 5 + len).toString();
-    at += 5 + len;
-  }
-  return '';
-}

@@ -16,7 +16,7 @@ import { createStreamDocRequest } from '../src/document/stream-request.js';
 import { frame, parseFrames } from '../src/transport/grpc/server-grpc-web.js';
 import { StreamDocCodec } from '../src/transport/grpc/stream-doc.js';
 import { Prefix, Tokens } from './fixtures/stream-executors.js';
-import { decodeBase64Chunks } from './fixtures/base64-chunks.js';
+import { decodeBase64Chunks, trailer } from './fixtures/grpc-web.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flowgate-stream-flow-'));
 let markers = 0;
@@ -308,14 +308,3 @@ void describe('a sharded streaming Executor behind its head', () => {
     assert.deepEqual(await texts(dep.streamDoc({ on: '/count', inputs: {}, parameters: { n: 1 } })), ['0']);
   });
 });
-
-/** The trailer frame's text (the frame with flag 0x80). */
-function trailer(bytes: Buffer): string {
-  let at = 0;
-  while (at < bytes.length) {
-    const len = bytes.readUInt32BE(at + 1);
-    if (bytes[at]! & 0x80) return bytes.subarray(at + 5, at + 5 + len).toString();
-    at += 5 + len;
-  }
-  return '';
-}
