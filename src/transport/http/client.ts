@@ -9,22 +9,18 @@ import { isJsonObject, type JsonValue } from '../../proto/struct.js';
 import type { jina } from '../../proto/wire.js';
 import { dataRequestFromJson, dataRequestToRequestJson, statusFromJson } from '../shared/request-json.js';
 import { lazyRequire } from '../../core/lazy-require.js';
-import { DEFAULT_PREFETCH, inFlightLimit, mapInFlight } from '../../core/in-flight.js';
+import { inFlightLimit, mapInFlight } from '../../core/in-flight.js';
 import { tlsFailure } from '../shared/tls-errors.js';
 import type { StreamDocRequest } from '../../document/stream-request.js';
 import { httpStreamDoc } from './client-stream.js';
-import type { TransportStreamOptions } from '../shared/client-transport.js';
+import type {
+  ClientTransport,
+  TransportCallOptions,
+  TransportStreamOptions,
+} from '../shared/client-transport.js';
 
 /** undici, loaded with the first HTTP request (not with flowgate: every Executor imports it). */
 const loadUndici = lazyRequire<typeof Undici>(import.meta.url, 'undici');
-import type { ClientTransport, TransportCallOptions } from '../shared/client-transport.js';
-
-/**
- * Requests in flight at once when the caller gives no `prefetch`: the one default of every
- * protocol, {@link DEFAULT_PREFETCH} (1000).
- * @deprecated use `DEFAULT_PREFETCH` from `core/in-flight.ts`.
- */
-export const DEFAULT_HTTP_CONCURRENCY = DEFAULT_PREFETCH;
 
 /** Options of {@link HttpTransport}. */
 export interface HttpTransportOptions {

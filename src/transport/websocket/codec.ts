@@ -10,7 +10,7 @@ import {
   statusToJson,
   toDataRequests,
 } from '../shared/request-json.js';
-import { END_OF_INPUT_BYTES, END_OF_INPUT_JSON, isBinaryEndOfInput, type WsSubprotocol } from './frames.js';
+import { isBinaryEndOfInput, type WsSubprotocol } from './frames.js';
 
 /**
  * Frames <-> DataRequests and statuses, for both subprotocols. The frame's own type decides how it
@@ -128,11 +128,6 @@ export function encodeResponseParts(res: DataRequest, mode: WsSubprotocol): Fram
 /** A request as the client sends it (json: the `/post` body plus `header.request_id`). */
 export function encodeRequestFrame(req: DataRequest, mode: WsSubprotocol): Frame {
   return mode === 'bytes' ? req.encode() : JSON.stringify(dataRequestToRequestJson(req));
-}
-
-/** The end-of-input marker of a subprotocol. */
-export function endOfInputFrame(mode: WsSubprotocol): Frame {
-  return mode === 'bytes' ? END_OF_INPUT_BYTES : END_OF_INPUT_JSON;
 }
 
 /**
