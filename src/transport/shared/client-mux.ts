@@ -232,15 +232,11 @@ export class ClientMux {
     const post = new MuxPost(options.resultsInOrder);
     this.active.add(post);
     if (this.active.size === 1) this.link?.busy?.(true);
-    const deadline = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined;
     let expire: ((err: Error) => void) | undefined;
-    const timer = deadline
-      ? setTimeout(() => {
-          const err = new FlowgateError(Code.DeadlineExceeded, `${this.what} timed out after ${deadline} ms`);
-          post.fail(err);
-          expire?.(err);
-        }, deadline)
-      : undefined;
+    const timer = this.deadline(options, (err) => {
+      post.fail(err);
+      expire?.(err);
+    });
     try {
       // A deadline ends the wait for the connection too.
       if (timer === undefined) await this.opened;
@@ -272,21 +268,12 @@ export class ClientMux {
     const one = new OneRequest();
     this.active.add(one);
     if (this.active.size === 1) this.link?.busy?.(true);
-    const deadline = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined;
-    const timer = deadline
-      ? setTimeout(
-          () =>
-            one.fail(new FlowgateError(Code.DeadlineExceeded, `${this.what} timed out after ${deadline} ms`)),
-          deadline,
-        )
-      : undefined;
+    const timer = this.deadline(options, (err) => one.fail(err));
     const id = req.requestId;
     try {
       if (!this.isOpen) await Promise.race([this.opened, one.answer]);
       if (this.failure) throw this.failure; // admitted: a drain lets it finish
-      if (this.waiting.has(id) || this.dropped.has(id))
-        throw new FlowgateError(Code.InvalidArgument, `request id '${id}' is already waiting for an answer`);
-      this.waiting.set(id, one);
+      this.claim(id, one);
       // One request in flight per caller: the answer is the wait, not the send buffer.
       this.link!.send(req)?.catch(() => undefined);
       return await one.answer;
@@ -299,6 +286,26 @@ export class ClientMux {
       this.active.delete(one);
       this.idleCheck();
     }
+  }
+
+  /** After `options.timeoutMs` (when > 0), `expire` gets DEADLINE_EXCEEDED; the timer to clear. */
+  private deadline(
+    options: TransportCallOptions,
+    expire: (err: FlowgateError) => void,
+  ): ReturnType<typeof setTimeout> | undefined {
+    const ms = options.timeoutMs;
+    if (!ms || ms <= 0) return undefined;
+    return setTimeout(
+      () => expire(new FlowgateError(Code.DeadlineExceeded, `${this.what} timed out after ${ms} ms`)),
+      ms,
+    );
+  }
+
+  /** Routes the answer to request `id` to `waiter`; an id already waiting (or dropped) is refused. */
+  private claim(id: string, waiter: Waiter): void {
+    if (this.waiting.has(id) || this.dropped.has(id))
+      throw new FlowgateError(Code.InvalidArgument, `request id '${id}' is already waiting for an answer`);
+    this.waiting.set(id, waiter);
   }
 
   /** The last post is done: the link may rest (or, draining, close). */
@@ -343,9 +350,7 @@ export class ClientMux {
   private sendOne(post: MuxPost, req: DataRequest): Promise<void> | undefined {
     if (this.failure) throw this.failure;
     const id = req.requestId;
-    if (this.waiting.has(id) || this.dropped.has(id))
-      throw new FlowgateError(Code.InvalidArgument, `request id '${id}' is already waiting for an answer`);
-    this.waiting.set(id, post);
+    this.claim(id, post);
     post.inFlight++;
     post.order?.set(id, post.sent++);
     return this.link!.send(req);
