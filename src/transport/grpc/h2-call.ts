@@ -189,10 +189,11 @@ export class H2Call<Req, Res> extends EventEmitter {
     let s = this.status;
     if (s === undefined) {
       if (rst === NGHTTP2_REFUSED_STREAM) s = statusOf(grpc.status.UNAVAILABLE, 'Stream refused by server');
-      else if (rst === NGHTTP2_CANCEL) s = statusOf(grpc.status.CANCELLED, 'Call cancelled');
+      else if (rst === NGHTTP2_CANCEL && this.stream.session?.destroyed === false)
+        s = statusOf(grpc.status.CANCELLED, 'Call cancelled by the server');
       else if (rst === NGHTTP2_ENHANCE_YOUR_CALM)
         s = statusOf(grpc.status.RESOURCE_EXHAUSTED, 'Bandwidth exhausted or memory limit exceeded');
-      else s = statusOf(grpc.status.UNAVAILABLE, `Connection dropped (RST_STREAM ${rst ?? 'none'})`);
+      else s = statusOf(grpc.status.UNAVAILABLE, 'Connection dropped');
     } else if (s.code === grpc.status.OK && this.onUnary && this.single === undefined) {
       s = statusOf(grpc.status.UNIMPLEMENTED, 'No message received for a unary call', s.metadata);
     }
