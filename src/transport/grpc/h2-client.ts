@@ -4,7 +4,6 @@ import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { H2Call, type H2CallHost, type PartsSerialize } from './h2-call.js';
 import type { Compression } from './link.js';
-import type { HopClient } from './hop-client.js';
 
 /** Options of {@link H2Client}. */
 export interface H2ClientOptions {
@@ -261,7 +260,3 @@ export class H2Client extends EventEmitter implements H2CallHost {
     s?.close();
   }
 }
-
-/** Type check: H2Client and grpc-js's Client are both a {@link HopClient}. */
-const _asHop: (c: H2Client | grpc.Client) => HopClient = (c) => c;
-void _asHop;
