@@ -48,7 +48,7 @@ function createHopClient(address: string, options: ReplicaConnectionOptions): Ho
   const transport =
     options.transport ?? (process.env.FLOWGATE_HOP_TRANSPORT === 'grpc-js' ? 'grpc-js' : 'h2');
   if (transport === 'grpc-js' || options.credentials) return createJinaClient(address, options);
-  const authority = options.channelOptions?.['grpc.default_authority'] as string | undefined;
+  const authority = options.channelOptions?.['grpc.default_authority'];
   return new H2Client(address, {
     compression: options.compression,
     maxMessageBytes: options.maxMessageBytes,

@@ -115,7 +115,7 @@ export class H2Call<Req, Res> extends EventEmitter {
         this.abort(grpc.status.RESOURCE_EXHAUSTED, (err as Error).message);
       }
     });
-    stream.on('trailers', (t) => this.onTrailers(t));
+    stream.on('trailers', (t: http2.IncomingHttpHeaders) => this.onTrailers(t));
     stream.on('error', () => undefined); // its cause shows in 'close' (rstCode, no status)
     stream.on('close', () => this.onClose());
   }
@@ -165,7 +165,7 @@ export class H2Call<Req, Res> extends EventEmitter {
   private onTrailers(t: http2.IncomingHttpHeaders): void {
     const code = Number(t['grpc-status']);
     this.status ??= statusOf(
-      Number.isInteger(code) ? (code as grpc.status) : grpc.status.UNKNOWN,
+      Number.isInteger(code) ? code : grpc.status.UNKNOWN,
       decodeMessage(t['grpc-message']),
       metadataOf(t),
     );

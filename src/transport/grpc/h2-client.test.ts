@@ -82,8 +82,8 @@ function unary(
   });
 }
 
-describe('FrameReader', () => {
-  test('reads messages split at every byte, and several in one chunk', () => {
+void describe('FrameReader', () => {
+  void test('reads messages split at every byte, and several in one chunk', () => {
     const messages = [Buffer.from('hello'), Buffer.alloc(0), randomBytes(300), Buffer.from('x')];
     const wire = Buffer.concat(messages.flatMap((m) => frameParts([m])));
     for (const step of [1, 2, 3, 5, 7, 64, wire.length]) {
@@ -95,7 +95,7 @@ describe('FrameReader', () => {
     }
   });
 
-  test('refuses a message over the limit before allocating it', () => {
+  void test('refuses a message over the limit before allocating it', () => {
     const reader = new FrameReader(() => assert.fail('no message'), 10);
     assert.throws(
       () => reader.push(Buffer.concat(frameParts([Buffer.alloc(11)]))),
@@ -104,7 +104,7 @@ describe('FrameReader', () => {
   });
 });
 
-describe('H2Client against a grpc-js server', () => {
+void describe('H2Client against a grpc-js server', () => {
   let s: Server;
   let c: H2Client;
   before(async () => {
@@ -116,7 +116,7 @@ describe('H2Client against a grpc-js server', () => {
     s.server.forceShutdown();
   });
 
-  test('a unary call, with metadata, and messages far larger than the server window', async () => {
+  void test('a unary call, with metadata, and messages far larger than the server window', async () => {
     const md = new grpc.Metadata();
     md.set('x-tenant', 'acme');
     md.set('trace-bin', Buffer.from([0, 1, 2, 255]));
@@ -128,7 +128,7 @@ describe('H2Client against a grpc-js server', () => {
     assert.equal(c.getConnectivityState(false), grpc.connectivityState.READY);
   });
 
-  test('a bidi stream: messages written in parts come back whole, in order', async () => {
+  void test('a bidi stream: messages written in parts come back whole, in order', async () => {
     const call = c.makeBidiStreamRequest(
       Service.Chat.path,
       (parts: Buffer[]) => parts,
@@ -152,7 +152,7 @@ describe('H2Client against a grpc-js server', () => {
     );
   });
 
-  test('an error status in the trailers: code, decoded message and metadata', async () => {
+  void test('an error status in the trailers: code, decoded message and metadata', async () => {
     const err = (await unary(c, Service.Fail, Buffer.from('x')).catch(
       (e: unknown) => e,
     )) as grpc.ServiceError;
@@ -161,14 +161,14 @@ describe('H2Client against a grpc-js server', () => {
     assert.deepEqual(err.metadata.get('x-why'), ['because']);
   });
 
-  test('an unknown method answers UNIMPLEMENTED', async () => {
+  void test('an unknown method answers UNIMPLEMENTED', async () => {
     const err = (await unary(c, method('/t.T/Nope', false), Buffer.alloc(0)).catch(
       (e: unknown) => e,
     )) as grpc.ServiceError;
     assert.equal(err.code, grpc.status.UNIMPLEMENTED);
   });
 
-  test('cancel: CANCELLED here, the server sees the call cancelled', async () => {
+  void test('cancel: CANCELLED here, the server sees the call cancelled', async () => {
     const call = c.makeUnaryRequest(
       Service.Hold.path,
       id,
@@ -184,7 +184,7 @@ describe('H2Client against a grpc-js server', () => {
     await s.cancelled;
   });
 
-  test('a deadline: DEADLINE_EXCEEDED after it, and grpc-timeout sent', async () => {
+  void test('a deadline: DEADLINE_EXCEEDED after it, and grpc-timeout sent', async () => {
     const started = Date.now();
     const err = (await unary(c, Service.Hold, Buffer.from('x'), new grpc.Metadata(), {
       deadline: Date.now() + 200,
@@ -194,8 +194,8 @@ describe('H2Client against a grpc-js server', () => {
   });
 });
 
-describe('H2Client when the server goes', () => {
-  test('calls in flight end UNAVAILABLE; a port nobody listens on is TRANSIENT_FAILURE', async () => {
+void describe('H2Client when the server goes', () => {
+  void test('calls in flight end UNAVAILABLE; a port nobody listens on is TRANSIENT_FAILURE', async () => {
     const s = await startServer();
     const c = new H2Client(s.address);
     await unary(c, Service.Echo, Buffer.from('warm'));
@@ -244,9 +244,9 @@ async function countingProxy(target: string) {
   };
 }
 
-describe('H2Client compression', () => {
+void describe('H2Client compression', () => {
   for (const compression of ['gzip', 'deflate'] as const) {
-    test(`${compression} requests to a grpc-js server`, async () => {
+    void test(`${compression} requests to a grpc-js server`, async () => {
       const algorithm = compression === 'gzip' ? 2 : 1;
       const s = await startServer({ 'grpc.default_compression_algorithm': algorithm });
       const proxy = await countingProxy(s.address);
@@ -263,7 +263,7 @@ describe('H2Client compression', () => {
     });
   }
 
-  test('a compressed answer (flag 1, grpc-encoding gzip) is inflated', async () => {
+  void test('a compressed answer (flag 1, grpc-encoding gzip) is inflated', async () => {
     const server = http2.createServer();
     server.on('stream', (stream) => {
       stream.respond(
