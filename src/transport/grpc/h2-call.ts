@@ -163,6 +163,8 @@ export class H2Call<Req, Res> extends EventEmitter {
   }
 
   private onTrailers(t: http2.IncomingHttpHeaders): void {
+    // The server ended the call: end our side too, so that the stream closes.
+    if (!this.stream.writableEnded) this.stream.end();
     const code = Number(t['grpc-status']);
     this.status ??= statusOf(
       Number.isInteger(code) ? code : grpc.status.UNKNOWN,
