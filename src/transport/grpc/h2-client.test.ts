@@ -195,6 +195,29 @@ void describe('H2Client against a grpc-js server', () => {
 });
 
 void describe('H2Client when the server goes', () => {
+  void test('GOAWAY: the call in flight finishes there, new calls need a new connection', async () => {
+    const s = await startServer();
+    const c = new H2Client(s.address);
+    try {
+      const call = c.makeBidiStreamRequest(Service.Chat.path, id, id, new grpc.Metadata(), {});
+      const got: string[] = [];
+      call.on('data', (b: Buffer) => got.push(b.toString()));
+      const status = new Promise<grpc.StatusObject>((r) => call.on('status', r));
+      call.write(Buffer.from('before'));
+      await once(call, 'data');
+      const stopped = new Promise<void>((r) => s.server.tryShutdown(() => r()));
+      await new Promise<void>((r) => c.once('state', () => r())); // GOAWAY: READY -> IDLE
+      assert.equal(c.getConnectivityState(false), grpc.connectivityState.IDLE);
+      call.write(Buffer.from('after'));
+      call.end();
+      assert.equal((await status).code, grpc.status.OK);
+      assert.deepEqual(got, ['before', 'after']);
+      await stopped;
+    } finally {
+      c.close();
+    }
+  });
+
   void test('calls in flight end UNAVAILABLE; a port nobody listens on is TRANSIENT_FAILURE', async () => {
     const s = await startServer();
     const c = new H2Client(s.address);
