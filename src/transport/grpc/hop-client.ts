@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 
 /**
  * The part of a gRPC client channel the Gateway's calls to Executors use. Both grpc-js's `Client`
- * and flowgate's `node:http2` {@link H2Client} are one, so `ReplicaConnection` runs over either
+ * and flowgate's `node:http2` `H2Client` are one, so `ReplicaConnection` runs over either
  * (grpc-js where TLS is needed, `node:http2` otherwise: see docs/decisions.md).
  *
  * @example
@@ -58,6 +58,3 @@ export interface HopDuplex<Req> extends HopCall {
   write(message: Req): boolean;
   end(): unknown;
 }
-
-/** H2Client is referenced for the docs only. */
-export type { H2Client } from './h2-client.js';
