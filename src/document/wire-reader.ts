@@ -27,9 +27,19 @@ export function jsonNumber(n: number): string {
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+// a byte (read as latin1) that JSON escapes, or that starts a UTF-8 sequence
+// eslint-disable-next-line no-control-regex
+const SPECIAL_BYTE = /[\u0000-\u001f"\\\u0080-\u00ff]/;
+
 /** The JSON text of a string, as `JSON.stringify` writes it. */
 export function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+}
+
+/** Buffer's own slicers, without `toString`'s argument checks (protobufjs calls them too). */
+interface FastBuffer extends Buffer {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
 }
 
 function outOfRange(r: WireReader, n: number): RangeError {
@@ -131,12 +141,23 @@ export class WireReader {
 
   /** The UTF-8 text of bytes `s` to `e` (invalid sequences become U+FFFD, as Buffer decodes them). */
   str(s: number, e: number): string {
-    return s === e ? '' : this.buf.toString('utf8', s, e);
+    return s === e ? '' : (this.buf as FastBuffer).utf8Slice(s, e);
+  }
+
+  /**
+   * The JSON string of the UTF-8 bytes `s` to `e`, as `JSON.stringify` writes the decoded text.
+   * Read from the bytes: printable ASCII without `"` or `\\` (most ids and texts) needs no escaping.
+   */
+  json(s: number, e: number): string {
+    const b = this.buf as FastBuffer;
+    const latin1 = b.latin1Slice(s, e);
+    if (!SPECIAL_BYTE.test(latin1)) return '"' + latin1 + '"';
+    return jsonString(b.utf8Slice(s, e));
   }
 
   /** The JSON string of bytes `s` to `e`, or `null` when empty (the `x || null` of documentToJson). */
   strOrNull(s: number, e: number): string {
-    return s === e ? 'null' : jsonString(this.buf.toString('utf8', s, e));
+    return s === e ? 'null' : this.json(s, e);
   }
 
   /** Appends a packed or unpacked `repeated uint32` field to `out` (`tag` was just read). */
