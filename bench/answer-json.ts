@@ -29,7 +29,7 @@ function answerBytes(name: PayloadName): Uint8Array {
 }
 
 /** CPU microseconds per call of `f` over about `budgetMs` of CPU. */
-function usPerCall(f: () => string, budgetMs: number): number {
+function usPerCall(f: () => unknown, budgetMs: number): number {
   let n = 0;
   const t0 = process.cpuUsage();
   let spent = 0;
