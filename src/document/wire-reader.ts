@@ -13,6 +13,14 @@
  * ```
  */
 
+/** protobufjs' `util.recursionLimit`: a message nested deeper fails to decode. */
+export const RECURSION_LIMIT = 100;
+
+/** The error of a message nested deeper than {@link RECURSION_LIMIT}. */
+export function tooDeep(): Error {
+  return new Error('maximum nesting depth exceeded');
+}
+
 const f32 = new Float32Array(1);
 const f32Bytes = new Uint8Array(f32.buffer);
 const f64 = new Float64Array(1);
@@ -192,7 +200,7 @@ export class WireReader {
 
   /** Skips a field of wire type `wireType` (as protobufjs' `skipType`). */
   skipType(wireType: number, depth: number): void {
-    if (depth > 100) throw new Error('maximum nesting depth exceeded');
+    if (depth > RECURSION_LIMIT) throw tooDeep();
     switch (wireType) {
       case 0:
         this.uint32();
