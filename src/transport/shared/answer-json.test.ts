@@ -509,3 +509,21 @@ void test('answerJsonFromWire: nesting as deep as protobufjs allows is written, 
   }
   assert.ok(decodedDeepest >= 95 && decodedDeepest < 105, `${decodedDeepest}`);
 });
+
+void test('answerJsonFromWire: invalid UTF-8 in a Buffer (as grpc-js hands answers over) reads as the old path reads it', () => {
+  const bad = [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf0, 0x9f, 0x98], [0xe2, 0x82], [0x61, 0x80, 0x22]];
+  for (const b of bad.map((x) => Buffer.from(x))) {
+    const doc = protobuf.Writer.create()
+      .uint32(10)
+      .bytes(b)
+      .uint32(34)
+      .bytes(concat(Buffer.from('a'), b))
+      .finish();
+    const docs = protobuf.Writer.create().uint32(10).bytes(doc).finish();
+    const msg = jina.DataRequestProto.encode({
+      header: { requestId: b.toString('latin1') },
+      data: { docsBytes: docs },
+    });
+    assert.ok(assertSame(Buffer.from(msg.finish()), {}, b.toString('hex')));
+  }
+});
