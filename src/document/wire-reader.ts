@@ -26,7 +26,15 @@ const f32Bytes = new Uint8Array(f32.buffer);
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 
-/** The JSON text of a number, as `JSON.stringify` writes it (`null` for NaN and the infinities). */
+/**
+ * The JSON text of a number, as `JSON.stringify` writes it (`null` for NaN and the infinities).
+ *
+ * @example
+ * ```ts
+ * jsonNumber(0.5); // '0.5'
+ * jsonNumber(NaN); // 'null'
+ * ```
+ */
 export function jsonNumber(n: number): string {
   return n - n === 0 ? '' + n : 'null';
 }
@@ -39,7 +47,14 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 // eslint-disable-next-line no-control-regex
 const SPECIAL_BYTE = /[\u0000-\u001f"\\\u0080-\u00ff]/;
 
-/** The JSON text of a string, as `JSON.stringify` writes it. */
+/**
+ * The JSON text of a string, as `JSON.stringify` writes it.
+ *
+ * @example
+ * ```ts
+ * jsonString('a"b'); // '"a\\"b"'
+ * ```
+ */
 export function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
 }
