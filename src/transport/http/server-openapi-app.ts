@@ -1,7 +1,32 @@
-import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import { registerResponseHook } from '../shared/server-response-hook.js';
 import { describeOnlySchemaController } from '../shared/server-schema-compilers.js';
-import type { DescribedRoute, OpenApiApp, OpenApiOptions } from './server-openapi.js';
+
+/** Options of `registerOpenApi` (in `server-openapi.ts`). */
+export interface OpenApiOptions {
+  title?: string;
+  description?: string;
+  version: string;
+  /** Tags in display order, with their descriptions. */
+  tags?: { name: string; description: string }[];
+}
+
+/** A route as the description needs it. */
+export interface DescribedRoute {
+  method: RouteOptions['method'];
+  url: string;
+  schema?: FastifySchema;
+  constraints?: RouteOptions['constraints'];
+}
+
+/** The app that describes the routes (built on first use). */
+export interface OpenApiApp {
+  /** The OpenAPI document. */
+  document(): unknown;
+  /** Serves a request for `/docs` or below (Swagger UI). */
+  route(req: IncomingMessage, res: ServerResponse): void;
+}
 
 /** Options of {@link buildOpenApiApp}. */
 export interface OpenApiAppOptions extends OpenApiOptions {

@@ -1,5 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import type { DescribedRoute, OpenApiApp, OpenApiOptions } from './server-openapi-app.js';
+
+export type { DescribedRoute, OpenApiApp, OpenApiOptions };
 
 /**
  * The OpenAPI description of the HTTP Gateway: shared JSON schemas for documents, requests and
@@ -217,15 +219,6 @@ export function dataRouteSchema(options: DataRouteSchemaOptions): FastifySchema 
   return schema;
 }
 
-/** Options of {@link registerOpenApi}. */
-export interface OpenApiOptions {
-  title?: string;
-  description?: string;
-  version: string;
-  /** Tags in display order, with their descriptions. */
-  tags?: { name: string; description: string }[];
-}
-
 /**
  * Serves `GET /openapi.json` and Swagger UI at `/docs` (and `/docs/*`), described from the routes
  * registered after this call: call it before adding routes.
@@ -277,22 +270,6 @@ export function registerOpenApi(app: FastifyInstance, options: OpenApiOptions): 
   };
   app.get('/docs', { schema: { hide: true } }, ui);
   app.get('/docs/*', { schema: { hide: true } }, ui);
-}
-
-/** A route as the description needs it. */
-export interface DescribedRoute {
-  method: RouteOptions['method'];
-  url: string;
-  schema?: FastifySchema;
-  constraints?: RouteOptions['constraints'];
-}
-
-/** The app that describes the routes (built on first use). */
-export interface OpenApiApp {
-  /** The OpenAPI document. */
-  document(): unknown;
-  /** Serves a request for `/docs` or below (Swagger UI). */
-  route(req: IncomingMessage, res: ServerResponse): void;
 }
 
 function isOwnRoute(url: string): boolean {
