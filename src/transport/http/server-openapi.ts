@@ -249,7 +249,8 @@ export function registerOpenApi(app: FastifyInstance, options: OpenApiOptions): 
   });
   let docs: Promise<OpenApiApp> | undefined;
   const load = (): Promise<OpenApiApp> => {
-    docs ??= import('./server-openapi-app.js').then((m) =>
+    if (docs) return docs;
+    docs = import('./server-openapi-app.js').then((m) =>
       m.buildOpenApiApp({
         ...options,
         title: options.title || DEFAULT_TITLE,
