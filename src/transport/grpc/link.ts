@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { HopClient } from './hop-client.js';
-import { defaultGrpcOptions } from './rpc-server.js';
+import { defaultGrpcOptions } from './grpc-options.js';
 import {
   JinaDiscoverEndpointsRPCService,
   JinaGatewayDryRunRPCService,
