@@ -1,5 +1,11 @@
 import type { Context, Tracer } from '@opentelemetry/api';
-import { DocumentArray, decodeDocs, encodeDocs } from '../document/index.js';
+import { DocumentArray, encodeDocs } from '../document/index.js';
+import {
+  countEncodedDocs,
+  lazyDocumentArray,
+  loadedDocs,
+  untouchedDocsBytes,
+} from '../document/lazy-docs.js';
 import type { DataRequest } from '../proto/request.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../proto/struct.js';
 import type { Executor, HandlerArgs } from './executor.js';
@@ -98,7 +104,9 @@ export class ExecutorHandler {
     if (methodName === undefined) return first;
     const response = first;
     try {
-      const docsMatrix = parts.map((p) => decodeDocs(p.docsBytes));
+      // Decoded on first use (see lazy-docs.ts): documents nobody reads are never decoded, and an
+      // answer with the request's documents untouched carries their bytes back as they came.
+      const docsMatrix = parts.map((p) => lazyDocumentArray(p.docsBytes));
       const docsMap: Record<string, DocumentArray> = {};
       parts.forEach((p, i) => {
         const from = p.lastRouteExecutor;
@@ -116,8 +124,13 @@ export class ExecutorHandler {
       if (isGeneratorFunction(method)) throw notAStreamCall(endpoint, this.name);
       const started = options.onProcessed ? performance.now() : 0;
       const result = await method.call(this.executor, args);
-      options.onProcessed?.(endpoint, (performance.now() - started) / 1000, docs.length);
+      if (options.onProcessed) {
+        const untouched = untouchedDocsBytes(docs);
+        const count = untouched === undefined ? docs.length : countEncodedDocs(untouched);
+        options.onProcessed(endpoint, (performance.now() - started) / 1000, count);
+      }
       let out = docs;
+      // `instanceof` and `Array.isArray` do not decode a lazy array.
       if (result instanceof DocumentArray) out = result;
       else if (Array.isArray(result)) out = new DocumentArray(result as DocumentArray);
       else if (result !== undefined && result !== null && typeof result === 'object') {
@@ -125,9 +138,16 @@ export class ExecutorHandler {
         results[this.name] = toJson(result);
         inputParams[RESULTS_KEY] = results;
       }
-      response.docsBytes = encodeDocs(out);
-      response.docsInBytesField = false;
-      response.parameters = inputParams;
+      const untouched = untouchedDocsBytes(out);
+      if (untouched === undefined) {
+        response.docsBytes = encodeDocs(loadedDocs(out));
+        response.docsInBytesField = false;
+      } else if (untouched !== response.docsBytes) {
+        response.docsBytes = untouched;
+        response.docsInBytesField = false;
+      }
+      // A single part's parameters are the response's own object already (changed in place).
+      if (parts.length > 1) response.parameters = inputParams;
     } catch (err) {
       response.setError(err, this.name);
     }
