@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type * as Undici from 'undici';
 import type { Agent, Dispatcher } from 'undici';
@@ -136,6 +137,8 @@ export class HttpTransport implements ClientTransport {
     this.headers = { ...options.headers, 'accept-encoding': encoding };
     this.format = options.format ?? 'protobuf';
     this.protobufHeaders = withProtobufTypes(this.headers);
+    // Every post of one request listens on this signal while it runs (undici removes the listener).
+    setMaxListeners(0, this.closing.signal);
   }
 
   /** A stream as Server-Sent Events (see `client-stream.ts`). */
