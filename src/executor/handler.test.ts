@@ -22,6 +22,28 @@ class Exec extends Executor {
     return docs;
   }
 
+  @requests({ on: '/params-only' })
+  paramsOnly({ parameters }: HandlerArgs) {
+    return { p: parameters.p ?? null };
+  }
+
+  @requests({ on: '/spread' })
+  spread(args: HandlerArgs) {
+    const copy = { ...args };
+    copy.docs[0]!.text = 'via spread';
+  }
+
+  @requests({ on: '/reassign' })
+  reassign(args: HandlerArgs) {
+    args.docs = new DocumentArray([{ id: 'other' }]); // the argument only: the answer keeps the request's docs
+    args.docs[0]!.text = 'ignored';
+  }
+
+  @requests({ on: '/map' })
+  map({ docsMap }: HandlerArgs) {
+    for (const docs of Object.values(docsMap)) docs[0]!.text = 'from map';
+  }
+
   @requests({ on: '/read' })
   read({ docs, parameters }: HandlerArgs) {
     return { n: docs.length, texts: docs.texts, p: parameters.p ?? null };
@@ -68,8 +90,8 @@ function request(endpoint: string, docsInBytesField = true): DataRequest {
   return req;
 }
 
-void test('documents a method never looks at go back as the bytes they came in, in the field they came in', async () => {
-  for (const endpoint of ['/nothing', '/echo', '/async-echo']) {
+void test('documents a method never reads go back as the bytes they came in, in the field they came in', async () => {
+  for (const endpoint of ['/nothing', '/params-only', '/reassign']) {
     const req = request(endpoint);
     const sent = req.docsBytes;
     const res = await handler.handle([req]);
@@ -78,7 +100,20 @@ void test('documents a method never looks at go back as the bytes they came in, 
     assert.equal(res.docsInBytesField, true, endpoint);
     const back = DataRequest.decode(res.encode());
     assert.deepEqual(decodeDocs(back.docsBytes).texts, ['x', 'y']);
-    assert.deepEqual(back.parameters, { p: 1 });
+    assert.equal(back.parameters.p, 1);
+  }
+  const res = await handler.handle([request('/params-only')]);
+  assert.deepEqual(res.parameters.__results__, { exec: { p: 1 } });
+});
+
+void test('documents a method reads are encoded again, even when it returns them unchanged', async () => {
+  for (const endpoint of ['/echo', '/async-echo', '/read']) {
+    const req = request(endpoint);
+    const sent = req.docsBytes;
+    const res = await handler.handle([req]);
+    assert.notEqual(res.docsBytes, sent, endpoint);
+    assert.equal(res.docsInBytesField, false, endpoint);
+    assert.deepEqual(decodeDocs(DataRequest.decode(res.encode()).docsBytes).texts, ['x', 'y'], endpoint);
   }
 });
 
@@ -88,6 +123,7 @@ void test('a method that changes its documents in place, however it does, has it
     ['/mutate-return', (d) => assert.equal(d[0]!.tags.seen, true)],
     ['/later', (d) => assert.deepEqual(d.ids, ['a', 'b', 'late'])],
     ['/matrix', (d) => assert.deepEqual(d.texts, ['from matrix', 'y'])],
+    ['/spread', (d) => assert.deepEqual(d.texts, ['via spread', 'y'])],
     ['/replace', (d) => assert.deepEqual(d.ids, ['new'])],
   ];
   for (const [endpoint, check] of cases) {
