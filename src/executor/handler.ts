@@ -1,6 +1,5 @@
 import type { Context, Tracer } from '@opentelemetry/api';
 import { DocumentArray, decodeDocs, encodeDocs } from '../document/index.js';
-import { countEncodedDocs } from '../document/count-docs.js';
 import type { DataRequest } from '../proto/request.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../proto/struct.js';
 import type { Executor, HandlerArgs } from './executor.js';
@@ -99,12 +98,16 @@ export class ExecutorHandler {
     if (methodName === undefined) return first;
     const response = first;
     try {
-      // Decoded on first use (see PartsDocs): a method that never reads its documents costs no
-      // decoding, and its answer carries the request's document bytes back as they came.
-      const lazy = new PartsDocs(parts);
+      const docsMatrix = parts.map((p) => decodeDocs(p.docsBytes));
+      const docsMap: Record<string, DocumentArray> = {};
+      parts.forEach((p, i) => {
+        const from = p.lastRouteExecutor;
+        if (from) docsMap[from] = docsMatrix[i]!;
+      });
+      const docs = docsMatrix.length === 1 ? docsMatrix[0]! : mergeParts(docsMatrix);
       const inputParams = mergeParameters(parts);
       const parameters = parametersFor(inputParams, this.name);
-      const args = lazy.args(parameters, options.metadata ?? {});
+      const args: HandlerArgs = { docs, parameters, docsMatrix, docsMap, metadata: options.metadata ?? {} };
       if (options.tracingContext) {
         args.tracingContext = options.tracingContext;
         args.tracer = options.tracer;
@@ -113,8 +116,8 @@ export class ExecutorHandler {
       if (isGeneratorFunction(method)) throw notAStreamCall(endpoint, this.name);
       const started = options.onProcessed ? performance.now() : 0;
       const result = await method.call(this.executor, args);
-      options.onProcessed?.(endpoint, (performance.now() - started) / 1000, lazy.count());
-      let out = lazy.decoded;
+      options.onProcessed?.(endpoint, (performance.now() - started) / 1000, docs.length);
+      let out = docs;
       if (result instanceof DocumentArray) out = result;
       else if (Array.isArray(result)) out = new DocumentArray(result as DocumentArray);
       else if (result !== undefined && result !== null && typeof result === 'object') {
@@ -122,98 +125,13 @@ export class ExecutorHandler {
         results[this.name] = toJson(result);
         inputParams[RESULTS_KEY] = results;
       }
-      // Nobody read the documents (so nobody changed them) and no others were returned: one part's
-      // bytes go back untouched; several parts are still merged into one array.
-      if (out === undefined && parts.length > 1) out = lazy.docs;
-      if (out !== undefined) {
-        response.docsBytes = encodeDocs(out);
-        response.docsInBytesField = false;
-      }
-      // A single part's parameters are the response's own object already (changed in place).
-      if (parts.length > 1) response.parameters = inputParams;
+      response.docsBytes = encodeDocs(out);
+      response.docsInBytesField = false;
+      response.parameters = inputParams;
     } catch (err) {
       response.setError(err, this.name);
     }
     return response;
-  }
-}
-
-/**
- * The documents of a request's parts, decoded the first time the method reads `docs`,
- * `docsMatrix` or `docsMap` from its arguments (own accessors: destructuring and spreading the
- * arguments read them too). Until then no document can have been seen or changed.
- */
-class PartsDocs {
-  private matrix: DocumentArray[] | undefined;
-  private merged: DocumentArray | undefined;
-  private map: Record<string, DocumentArray> | undefined;
-
-  constructor(private readonly parts: DataRequest[]) {}
-
-  /** The documents handed to the method, or undefined when it never read them. */
-  get decoded(): DocumentArray | undefined {
-    return this.matrix === undefined ? undefined : this.docs;
-  }
-
-  get docsMatrix(): DocumentArray[] {
-    this.matrix ??= this.parts.map((p) => decodeDocs(p.docsBytes));
-    return this.matrix;
-  }
-
-  get docs(): DocumentArray {
-    const m = this.docsMatrix;
-    this.merged ??= m.length === 1 ? m[0]! : mergeParts(m);
-    return this.merged;
-  }
-
-  get docsMap(): Record<string, DocumentArray> {
-    if (this.map === undefined) {
-      const m = this.docsMatrix;
-      const map: Record<string, DocumentArray> = {};
-      this.parts.forEach((p, i) => {
-        const from = p.lastRouteExecutor;
-        if (from) map[from] = m[i]!;
-      });
-      this.map = map;
-    }
-    return this.map;
-  }
-
-  /** How many documents the method got, counted without decoding them when it never read them. */
-  count(): number {
-    if (this.matrix !== undefined) return this.docs.length;
-    if (this.parts.length === 1) return countEncodedDocs(this.parts[0]!.docsBytes);
-    return this.docs.length;
-  }
-
-  /** The method's argument; assigning one of the document fields replaces it with a plain value. */
-  args(parameters: JsonObject, metadata: Record<string, string>): HandlerArgs {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const lazy = this;
-    const replace = (args: HandlerArgs, key: 'docs' | 'docsMatrix' | 'docsMap', value: unknown) =>
-      Object.defineProperty(args, key, { value, writable: true, enumerable: true, configurable: true });
-    return {
-      get docs() {
-        return lazy.docs;
-      },
-      set docs(value) {
-        replace(this, 'docs', value);
-      },
-      parameters,
-      get docsMatrix() {
-        return lazy.docsMatrix;
-      },
-      set docsMatrix(value) {
-        replace(this, 'docsMatrix', value);
-      },
-      get docsMap() {
-        return lazy.docsMap;
-      },
-      set docsMap(value) {
-        replace(this, 'docsMap', value);
-      },
-      metadata,
-    };
   }
 }
 
