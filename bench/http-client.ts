@@ -22,7 +22,7 @@ dropTsxForFlowChildren();
 const started = await startEchoFlow('http', 1);
 if ('unavailable' in started) throw new Error(started.unavailable);
 const { flow, port, gatewayPid } = started;
-const client = new api.Client({ host: '127.0.0.1', port, protocol: 'http', format } as never);
+const client = new api.Client({ host: '127.0.0.1', port, protocol: 'http', format });
 const docs = payload('text1').docs;
 try {
   for (let r = 1; r <= rounds; r++) {
