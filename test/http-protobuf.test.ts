@@ -299,4 +299,22 @@ void describe('the HTTP Client against a Gateway that takes JSON only', () => {
     }
     assert.deepEqual(seen, ['application/json']);
   });
+  void test("the Client's format: 'json' posts JSON from the first request; another value is refused", async () => {
+    seen.length = 0;
+    const client = new Client({ host: `http://127.0.0.1:${port}`, format: 'json' });
+    try {
+      const docs = await client.post('/x', [new Document({ text: 'c' }), new Document({ text: 'd' })], {
+        requestSize: 1,
+      });
+      assert.deepEqual(docs.texts.sort(), ['json:c', 'json:d']);
+      const one = await client.post('/x', new Document({ text: 'e' }), { timeout: 5000 });
+      assert.equal(one[0]?.text, 'json:e');
+    } finally {
+      await client.close();
+    }
+    assert.deepEqual(seen, ['application/json', 'application/json', 'application/json']);
+    assert.throws(() => new Client({ protocol: 'http', format: 'xml' as 'json' }), {
+      message: /format must be 'protobuf' or 'json', not "xml"/,
+    });
+  });
 });

@@ -12,7 +12,7 @@ import { executorErrorOf } from '../proto/request.js';
 import { StatusCode, type DataRequest } from '../proto/request.js';
 import type { JsonObject } from '../proto/struct.js';
 import { GrpcTransport } from '../transport/grpc/client.js';
-import { HttpTransport } from '../transport/http/client.js';
+import { HttpTransport, type HttpBodyFormat } from '../transport/http/client.js';
 import { ProgressBar } from './progress.js';
 import { Response } from './response.js';
 import { clientStreamDoc, type StreamDocClientOptions } from './stream.js';
@@ -54,6 +54,13 @@ export interface ClientOptions {
   compression?: 'none' | 'gzip' | 'deflate';
   /** Largest response accepted, bytes (gRPC and WebSocket); default: gRPC unlimited, WebSocket 100 MiB. */
   maxMessageBytes?: number;
+  /**
+   * HTTP only: the body of data requests. `protobuf` (the default) posts a serialised
+   * `DataRequestProto` as `application/x-protobuf`, and falls back to JSON for good when the
+   * Gateway refuses it (the original's Gateway reads JSON only); `json` always posts the `/post`
+   * JSON body.
+   */
+  format?: HttpBodyFormat;
 }
 
 /** The environment variable the Client reads its default `authToken` from. */
@@ -119,6 +126,7 @@ const transports: Partial<Record<ClientProtocol, ProtocolFactory>> = {
       rootCertificates: o.rootCertificates,
       headers: o.headers,
       compression: o.compression,
+      format: o.format,
     }),
   websocket: (a, o) =>
     new WebSocketTransport(a, {
@@ -230,6 +238,11 @@ export class Client {
   private readonly security: TransportSecurity;
 
   constructor(private readonly options: ClientOptions = {}) {
+    if (options.format !== undefined && options.format !== 'protobuf' && options.format !== 'json')
+      throw new FlowgateError(
+        Code.InvalidArgument,
+        `format must be 'protobuf' or 'json', not ${JSON.stringify(options.format)}`,
+      );
     this.security = transportSecurity(options);
     const a = resolveAddress(options);
     this.host = a.host;

@@ -88,6 +88,24 @@ function toScores(scores: Record<string, number | NamedScore> | undefined): Reco
   return out;
 }
 
+/** Reads a Document's chunks and matches without creating them (set by the class). */
+let nestedOf: (doc: Document) => [DocumentArray | undefined, DocumentArray | undefined];
+
+/**
+ * A Document's chunks and matches as they are, `undefined` where they were never touched: what an
+ * encoder reads so that encoding a Document does not give it two empty arrays (internal; not
+ * exported from the package).
+ *
+ * @example
+ * ```ts
+ * const [chunks, matches] = nestedDocs(doc);
+ * if (chunks && chunks.length > 0) encodeThem(chunks);
+ * ```
+ */
+export function nestedDocs(doc: Document): [DocumentArray | undefined, DocumentArray | undefined] {
+  return nestedOf(doc);
+}
+
 /** One Document. Exactly one of `text`, `blob`, `tensor` is set at a time (or none). */
 export class Document {
   /** The id; default a new random 32-hex-char id. */
@@ -116,6 +134,10 @@ export class Document {
   // created on first access: most Documents never have chunks or matches
   #chunks?: DocumentArray;
   #matches?: DocumentArray;
+
+  static {
+    nestedOf = (doc) => [doc.#chunks, doc.#matches];
+  }
 
   /**
    * Builds a Document; see {@link DocumentInit} for the fields and their defaults.

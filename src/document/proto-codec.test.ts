@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FlowgateError } from '../core/errors.js';
 import { docarray } from '../proto/wire.js';
-import { Document } from './document.js';
+import { Document, nestedDocs } from './document.js';
 import { DocumentArray } from './document-array.js';
 import { NdArray, type DType } from './ndarray.js';
 import {
@@ -269,4 +269,15 @@ void describe('proto codec', () => {
     assert.ok(back.data instanceof Float32Array);
     assert.ok(back.equals(a));
   });
+});
+
+void test('encoding reads chunks and matches without creating them, and still writes those that exist', () => {
+  const plain = new Document({ id: 'p', text: 'x' });
+  const nested = new Document({ id: 'n', chunks: [{ id: 'c', text: 'chunk' }] });
+  nested.matches.push({ id: 'm', text: 'match' });
+  const back = decodeDocs(encodeDocs([plain, nested]));
+  assert.deepEqual(nestedDocs(plain), [undefined, undefined]);
+  assert.deepEqual(back[1]?.chunks.ids, ['c']);
+  assert.deepEqual(back[1]?.matches.texts, ['match']);
+  assert.equal(back[0]?.chunks.length, 0);
 });

@@ -13,7 +13,7 @@
 import { Code, FlowgateError } from '../core/errors.js';
 import { jsonToStruct, structToJson } from '../proto/struct.js';
 import { docarray } from '../proto/wire.js';
-import { Document, type NamedScore } from './document.js';
+import { Document, nestedDocs, type NamedScore } from './document.js';
 import { DocumentArray } from './document-array.js';
 import { numpyDTypeStr } from './dtype.js';
 import { NdArray } from './ndarray.js';
@@ -123,8 +123,10 @@ export function documentToProto(doc: Document): IDocumentProto {
   if (doc.mimeType) p.mimeType = doc.mimeType;
   if (doc.offset) p.offset = doc.offset;
   if (doc.location.length > 0) p.location = doc.location;
-  if (doc.chunks.length > 0) p.chunks = doc.chunks.map(documentToProto);
-  if (doc.matches.length > 0) p.matches = doc.matches.map(documentToProto);
+  // read without creating them: most Documents have neither
+  const [chunks, matches] = nestedDocs(doc);
+  if (chunks !== undefined && chunks.length > 0) p.chunks = chunks.map(documentToProto);
+  if (matches !== undefined && matches.length > 0) p.matches = matches.map(documentToProto);
   if (doc.embedding !== undefined) p.embedding = ndarrayToProto(doc.embedding);
   if (Object.keys(doc.tags).length > 0) p.tags = jsonToStruct(doc.tags);
   const scores = scoresToProto(doc.scores);

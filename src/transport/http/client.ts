@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type * as Undici from 'undici';
 import type { Agent, Dispatcher } from 'undici';
@@ -45,6 +46,11 @@ export type HttpBodyFormat = 'protobuf' | 'json';
 
 /** Statuses with which a Gateway refuses a protobuf body it does not read (the JSON fallback). */
 const REFUSES_PROTOBUF = new Set([400, 415, 422]);
+
+/** `headers` with the content type and `Accept` of a protobuf data request. */
+function withProtobufTypes(headers: Record<string, string>): Record<string, string> {
+  return { ...headers, 'content-type': PROTOBUF_TYPE, accept: `${PROTOBUF_TYPE}, application/json;q=0.5` };
+}
 
 /** One answer: status, content type and the whole body. */
 interface Answer {
@@ -110,6 +116,8 @@ export class HttpTransport implements ClientTransport {
   /** Headers of every request: the transport's own and `Accept-Encoding`. */
   private readonly headers: Record<string, string>;
   private format: HttpBodyFormat;
+  /** {@link headers} with the protobuf content type and `Accept`, built once. */
+  private readonly protobufHeaders: Record<string, string>;
 
   /** The body format data requests use now: `json` once a Gateway refused protobuf. */
   get bodyFormat(): HttpBodyFormat {
@@ -128,6 +136,9 @@ export class HttpTransport implements ClientTransport {
     const encoding = options.compression && options.compression !== 'none' ? options.compression : 'identity';
     this.headers = { ...options.headers, 'accept-encoding': encoding };
     this.format = options.format ?? 'protobuf';
+    this.protobufHeaders = withProtobufTypes(this.headers);
+    // Every post of one request listens on this signal while it runs (undici removes the listener).
+    setMaxListeners(0, this.closing.signal);
   }
 
   /** A stream as Server-Sent Events (see `client-stream.ts`). */
@@ -152,16 +163,34 @@ export class HttpTransport implements ClientTransport {
     const signal = AbortSignal.any(signals);
     const headers: Record<string, string> = { ...this.headers, ...options.metadata };
 
+    let finished = false;
     try {
       yield* mapInFlight(
         requests,
         (req, _i, stop) => this.post(req, headers, AbortSignal.any([signal, stop]), options.timeoutMs),
         { limit: inFlightLimit(options.prefetch), ordered: options.resultsInOrder },
       );
+      finished = true;
     } finally {
       // Stopped early (the consumer broke off, or a request failed): cancel what is still running.
-      abort.abort();
+      // (Not after a normal end: aborting builds a DOMException for nothing.)
+      if (!finished) abort.abort();
     }
+  }
+
+  /**
+   * One request on its own (what a `post()` of one request sends): no stream, no per-request
+   * AbortController; the transport's own `close()` signal is the only one unless a timeout is set.
+   */
+  postOne(req: DataRequest, options: TransportCallOptions): Promise<DataRequest> {
+    const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined;
+    const signal =
+      timeoutMs === undefined
+        ? this.closing.signal
+        : AbortSignal.any([this.closing.signal, AbortSignal.timeout(timeoutMs)]);
+    const meta = options.metadata;
+    const headers = meta && Object.keys(meta).length > 0 ? { ...this.headers, ...meta } : this.headers;
+    return this.post(req, headers, signal, timeoutMs);
   }
 
   /**
@@ -206,7 +235,7 @@ export class HttpTransport implements ClientTransport {
       const answer = await this.send(
         path,
         'POST',
-        { ...headers, 'content-type': PROTOBUF_TYPE, accept: `${PROTOBUF_TYPE}, application/json;q=0.5` },
+        headers === this.headers ? this.protobufHeaders : withProtobufTypes(headers),
         Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
         signal,
         timeoutMs,
@@ -263,10 +292,9 @@ export class HttpTransport implements ClientTransport {
     const url = `${this.baseUrl}${path}`;
     try {
       const res = await this.agent.request({ origin: this.baseUrl, path, method, headers, body, signal });
-      const chunks: Buffer[] = [];
-      for await (const chunk of res.body) chunks.push(chunk as Buffer);
+      const answer = Buffer.from(await res.body.arrayBuffer());
       const type = mediaType(res.headers['content-type']);
-      return { status: res.statusCode, type, body: decompress(Buffer.concat(chunks), res.headers) };
+      return { status: res.statusCode, type, body: decompress(answer, res.headers) };
     } catch (err) {
       const e = err as Error & { code?: string; cause?: Error & { code?: string } };
       if (e.name === 'TimeoutError')
