@@ -1,0 +1,86 @@
+/**
+ * The Gateway's own cost against the raw forwarder, alone (issue 22, for work on the Gateway's hot
+ * path without a full run): `npm run build && node --import tsx bench/gateway-ab.ts
+ * [--protocols=websocket,grpc] [--payloads=text1,text100] [--c=64] [--rounds=3] [--ms=2000]`.
+ * One raw forwarder and one Flow (one echo Executor) per protocol stay up; each round measures the
+ * raw forwarder and then the Gateway for every payload, so both see the same machine load. Prints
+ * one line per measurement (round 0 warms up and is left out of the summary) and, per cell, the rounds' CPU us/req, CPU x raw and req/s x raw.
+ */
+import { dropTsxForFlowChildren } from './api.js';
+import { benchFile, startChild } from './child.js';
+import { startEchoFlow } from './flow/echo-flow.js';
+import { hasTool } from './load/external.js';
+import { NodeLoad } from './load/node-load.js';
+import { measureCell, type BenchProtocol, type Cell, type MeasureContext } from './measure.js';
+import type { PayloadName } from './payloads.js';
+
+const arg = (name: string, fallback: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const protocols = arg('protocols', 'websocket,grpc').split(',') as BenchProtocol[];
+const payloads = arg('payloads', 'text1,text100').split(',') as PayloadName[];
+const c = Number(arg('c', '64'));
+const rounds = Number(arg('rounds', '3'));
+const ms = Number(arg('ms', '2000'));
+const RAW_FWD = { grpc: 'grpc-fwd', http: 'http-fwd', websocket: 'ws-fwd' } as const;
+
+dropTsxForFlowChildren();
+const load = await NodeLoad.start();
+const ctx: MeasureContext = {
+  load,
+  window: () => ({ warmupMs: 500, durationMs: ms }),
+  wrk: hasTool('wrk'),
+  h2load: hasTool('h2load'),
+};
+const log = (l: string) => process.stderr.write(`${l}\n`);
+const fmt = (x: Cell) =>
+  `${x.reqPerS?.toFixed(0) ?? '?'} req/s, CPU ${x.cpuUsPerReq?.toFixed(0) ?? '?'} us/req`;
+const serve = benchFile('./raw/serve.ts');
+const backend = await startChild(serve, ['grpc-echo']);
+try {
+  for (const protocol of protocols) {
+    const fwd = await startChild(serve, [RAW_FWD[protocol], `127.0.0.1:${backend.port}`]);
+    const started = await startEchoFlow(protocol, 1);
+    if ('unavailable' in started) throw new Error(started.unavailable);
+    const rows = new Map<string, string[]>();
+    try {
+      // Round 0 warms both servers up (JIT, connections) and is not reported.
+      for (let r = 0; r <= rounds; r++) {
+        for (const payload of payloads) {
+          const raw = await measureCell(
+            ctx,
+            { group: 'raw-forwarder', protocol, port: fwd.port, pid: fwd.pid },
+            'external',
+            payload,
+            c,
+          );
+          const gw = await measureCell(
+            ctx,
+            { group: 'flowgate', protocol, port: started.port, pid: started.gatewayPid },
+            'external',
+            payload,
+            c,
+          );
+          if (gw.status !== 'ok' || raw.status !== 'ok')
+            throw new Error(`${protocol} ${payload}: ${gw.reason ?? raw.reason ?? 'failed'}`);
+          log(`${protocol} ${payload} c${c} round ${r}: raw ${fmt(raw)}; flowgate ${fmt(gw)}`);
+          if (r === 0) continue;
+          const cpu = (gw.cpuUsPerReq ?? NaN) / (raw.cpuUsPerReq ?? NaN);
+          const rps = (gw.reqPerS ?? NaN) / (raw.reqPerS ?? NaN);
+          const key = `${protocol} ${payload} c${c}`;
+          rows.set(key, [
+            ...(rows.get(key) ?? []),
+            `${gw.cpuUsPerReq?.toFixed(0)}/${raw.cpuUsPerReq?.toFixed(0)} = ${cpu.toFixed(2)}x, req/s ${rps.toFixed(2)}`,
+          ]);
+        }
+      }
+    } finally {
+      await started.flow.close();
+      await fwd.stop();
+    }
+    for (const [k, v] of rows) process.stdout.write(`${k}: ${v.join(' | ')}\n`);
+  }
+} finally {
+  await backend.stop();
+  await load.stop();
+}
+process.exit(0);
