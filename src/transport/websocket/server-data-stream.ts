@@ -53,7 +53,7 @@ export function sendFrame(ws: WebSocket, frame: Frame | Frame[], stallMs = 0): P
     frame = frame[frame.length - 1]!;
   }
   if (ws.bufferedAmount < SEND_HIGH_WATER_BYTES) {
-    ws.send(frame, () => undefined);
+    ws.send(frame);
     return undefined;
   }
   return new Promise<void>((resolve) => {
@@ -212,8 +212,21 @@ export function serveDataStream(ws: WebSocket, options: DataStreamOptions): Prom
       void sendFrame(ws, encodeResponseFrame(frame.response, mode));
       return;
     }
+    const requests = frame.requests;
+    // The common case, one request and room for it: started at once, never queued.
+    if (
+      requests.length === 1 &&
+      waitingHead === waiting.length &&
+      !over &&
+      !sendStalled &&
+      inFlight < limit
+    ) {
+      inFlight++;
+      streamer.process(requests[0]!, processOptions).then(onResponse, onFailure);
+      return;
+    }
     const bytes = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-    frame.requests.forEach((req, i) => waiting.push({ req, bytes: i === 0 ? bytes : 0 }));
+    for (let i = 0; i < requests.length; i++) waiting.push({ req: requests[i]!, bytes: i === 0 ? bytes : 0 });
     queuedBytes += bytes;
     pump();
     if ((waiting.length - waitingHead >= high || queuedBytes >= highBytes) && !ws.isPaused) ws.pause();
