@@ -51,9 +51,13 @@ export class ChainWalker {
     const routes: jina.IRouteProto[] = [gatewayRoute];
     let results: Record<string, JsonObject> | undefined;
     // Executors never see the pattern: the Gateway has applied it. (A copy of the header only;
-    // undefined rather than `delete`, which would slow every later access to the header.)
-    let current = request.withRequestId(request.requestId);
-    if (current.header.targetExecutor != null) current.header.targetExecutor = undefined;
+    // undefined rather than `delete`, which would slow every later access to the header.) Without
+    // one the request goes as it is: the calls never change what they are given.
+    let current = request;
+    if (request.header.targetExecutor != null) {
+      current = request.withRequestId(request.requestId);
+      current.header.targetExecutor = undefined;
+    }
     const callOptions = { signal, headers: options.headers };
     try {
       if (signal?.aborted) throw cancelledError();
@@ -96,7 +100,9 @@ export class ChainWalker {
     gatewayRoute.endTime = nowTimestamp();
     if (current.isError) logFailure(this.logger, request, gatewayRoute, current.status);
     trace?.end(current.isError ? (current.status?.description ?? 'error') : undefined);
-    // `current` is this walk's own: the last Executor's response, or the copy of the request.
+    // The answer is the last Executor's response, this walk's own; or, when no Executor was
+    // called, a copy of the request (the caller's object is left as it was).
+    if (current === request) current = request.withRequestId(request.requestId);
     current.routes = routes;
     if (results === undefined) {
       // The request's parameters, still encoded unless someone read them: nothing to decode.

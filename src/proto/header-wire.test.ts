@@ -64,6 +64,14 @@ void test('writeRoute writes byte for byte what the generated RouteProto encoder
   for (const r of routes) {
     const mine = fast(r, routeSize, writeRoute);
     assert.deepEqual(mine, Buffer.from(jina.RouteProto.encode(r).finish()), JSON.stringify(r));
+    // Decoded (class instances, defaults on the prototype), with numbers for the int64 seconds.
+    const decoded = jina.RouteProto.decode(jina.RouteProto.encode(r).finish());
+    for (const t of [decoded.startTime, decoded.endTime])
+      if (t && typeof t.seconds !== 'number') t.seconds = Number(t.seconds);
+    assert.deepEqual(
+      fast(decoded, routeSize, writeRoute),
+      Buffer.from(jina.RouteProto.encode(decoded).finish()),
+    );
   }
 });
 

@@ -16,6 +16,14 @@ import type { jina } from './wire.js';
 // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(), as the generated encoders do
 const own = Object.prototype.hasOwnProperty;
 
+/**
+ * A field the generated encoders would write: set (not null or undefined) and the message's own.
+ * A plain object (what the Gateway builds) has nothing on its prototype, so no own-property check.
+ */
+function isSet<T>(m: object, v: T, key: string): v is NonNullable<T> {
+  return v != null && (Object.getPrototypeOf(m) === Object.prototype || own.call(m, key));
+}
+
 /** Size of a string field (tag, length, bytes); -1 when `v` is not a string. */
 function stringFieldSize(v: unknown): number {
   if (typeof v !== 'string') return -1;
@@ -80,16 +88,16 @@ export class WireCursor {
 /** Size of a `StatusProto`, or -1 when {@link writeStatus} cannot write it. */
 function statusSize(s: jina.IStatusProto): number {
   let size = 0;
-  if (s.code != null && own.call(s, 'code')) {
+  if (isSet(s, s.code, 'code')) {
     if (!isSmallUint(s.code)) return -1;
     size += 1 + varint32Size(s.code);
   }
-  if (s.description != null && own.call(s, 'description')) {
+  if (isSet(s, s.description, 'description')) {
     const n = stringFieldSize(s.description);
     if (n < 0) return -1;
     size += n;
   }
-  if (s.exception != null && own.call(s, 'exception')) {
+  if (isSet(s, s.exception, 'exception')) {
     const e = exceptionSize(s.exception);
     if (e < 0) return -1;
     size += 1 + varint32Size(e) + e;
@@ -110,7 +118,7 @@ function stringsSize(list: unknown): number {
 
 function exceptionSize(e: jina.StatusProto.IExceptionProto): number {
   let size = 0;
-  if (e.name != null && own.call(e, 'name')) {
+  if (isSet(e, e.name, 'name')) {
     const n = stringFieldSize(e.name);
     if (n < 0) return -1;
     size += n;
@@ -125,7 +133,7 @@ function exceptionSize(e: jina.StatusProto.IExceptionProto): number {
     if (n < 0) return -1;
     size += n;
   }
-  if (e.executor != null && own.call(e, 'executor')) {
+  if (isSet(e, e.executor, 'executor')) {
     const n = stringFieldSize(e.executor);
     if (n < 0) return -1;
     size += n;
@@ -141,25 +149,25 @@ function writeStrings(w: WireCursor, tag: number, list: readonly string[]): void
 }
 
 function writeStatus(w: WireCursor, s: jina.IStatusProto): void {
-  if (s.code != null && own.call(s, 'code')) {
+  if (isSet(s, s.code, 'code')) {
     w.varint(8);
     w.varint(s.code);
   }
-  if (s.description != null && own.call(s, 'description')) {
+  if (isSet(s, s.description, 'description')) {
     w.varint(18);
     w.string(s.description, utf8Length(s.description));
   }
-  if (s.exception != null && own.call(s, 'exception')) {
+  if (isSet(s, s.exception, 'exception')) {
     const e = s.exception;
     w.varint(26);
     w.varint(exceptionSize(e));
-    if (e.name != null && own.call(e, 'name')) {
+    if (isSet(e, e.name, 'name')) {
       w.varint(10);
       w.string(e.name, utf8Length(e.name));
     }
     if (e.args != null && e.args.length > 0) writeStrings(w, 18, e.args);
     if (e.stacks != null && e.stacks.length > 0) writeStrings(w, 26, e.stacks);
-    if (e.executor != null && own.call(e, 'executor')) {
+    if (isSet(e, e.executor, 'executor')) {
       w.varint(34);
       w.string(e.executor, utf8Length(e.executor));
     }
@@ -169,27 +177,27 @@ function writeStatus(w: WireCursor, s: jina.IStatusProto): void {
 /** Size of a `HeaderProto`, or -1 when {@link writeHeader} cannot write it. */
 export function headerSize(h: jina.IHeaderProto): number {
   let size = 0;
-  if (h.requestId != null && own.call(h, 'requestId')) {
+  if (isSet(h, h.requestId, 'requestId')) {
     const n = stringFieldSize(h.requestId);
     if (n < 0) return -1;
     size += n;
   }
-  if (h.status != null && own.call(h, 'status')) {
+  if (isSet(h, h.status, 'status')) {
     const s = statusSize(h.status);
     if (s < 0) return -1;
     size += 1 + varint32Size(s) + s;
   }
-  if (h.execEndpoint != null && own.call(h, 'execEndpoint')) {
+  if (isSet(h, h.execEndpoint, 'execEndpoint')) {
     const n = stringFieldSize(h.execEndpoint);
     if (n < 0) return -1;
     size += n;
   }
-  if (h.targetExecutor != null && own.call(h, 'targetExecutor')) {
+  if (isSet(h, h.targetExecutor, 'targetExecutor')) {
     const n = stringFieldSize(h.targetExecutor);
     if (n < 0) return -1;
     size += n;
   }
-  if (h.timeout != null && own.call(h, 'timeout')) {
+  if (isSet(h, h.timeout, 'timeout')) {
     if (!isSmallUint(h.timeout)) return -1;
     size += 1 + varint32Size(h.timeout);
   }
@@ -198,24 +206,24 @@ export function headerSize(h: jina.IHeaderProto): number {
 
 /** Writes a header {@link headerSize} measured (not the tag and length around it). */
 export function writeHeader(w: WireCursor, h: jina.IHeaderProto): void {
-  if (h.requestId != null && own.call(h, 'requestId')) {
+  if (isSet(h, h.requestId, 'requestId')) {
     w.varint(10);
     w.string(h.requestId, utf8Length(h.requestId));
   }
-  if (h.status != null && own.call(h, 'status')) {
+  if (isSet(h, h.status, 'status')) {
     w.varint(18);
     w.varint(statusSize(h.status));
     writeStatus(w, h.status);
   }
-  if (h.execEndpoint != null && own.call(h, 'execEndpoint')) {
+  if (isSet(h, h.execEndpoint, 'execEndpoint')) {
     w.varint(26);
     w.string(h.execEndpoint, utf8Length(h.execEndpoint));
   }
-  if (h.targetExecutor != null && own.call(h, 'targetExecutor')) {
+  if (isSet(h, h.targetExecutor, 'targetExecutor')) {
     w.varint(34);
     w.string(h.targetExecutor, utf8Length(h.targetExecutor));
   }
-  if (h.timeout != null && own.call(h, 'timeout')) {
+  if (isSet(h, h.timeout, 'timeout')) {
     w.varint(40);
     w.varint(h.timeout);
   }
@@ -229,13 +237,13 @@ interface Timestamp {
 
 function timestampSize(t: Timestamp): number {
   let size = 0;
-  if (t.seconds != null && own.call(t, 'seconds')) {
+  if (isSet(t, t.seconds, 'seconds')) {
     // int64 as a varint: exact for the non-negative safe integers a clock gives.
     const s = t.seconds;
     if (typeof s !== 'number' || !(s >= 0) || !Number.isSafeInteger(s)) return -1;
     size += 1 + varint64Size(s);
   }
-  if (t.nanos != null && own.call(t, 'nanos')) {
+  if (isSet(t, t.nanos, 'nanos')) {
     if (!isSmallUint(t.nanos)) return -1;
     size += 1 + varint32Size(t.nanos);
   }
@@ -263,11 +271,11 @@ function writeVarint64(w: WireCursor, n: number): void {
 }
 
 function writeTimestamp(w: WireCursor, t: Timestamp): void {
-  if (t.seconds != null && own.call(t, 'seconds')) {
+  if (isSet(t, t.seconds, 'seconds')) {
     w.varint(8);
     writeVarint64(w, t.seconds as number);
   }
-  if (t.nanos != null && own.call(t, 'nanos')) {
+  if (isSet(t, t.nanos, 'nanos')) {
     w.varint(16);
     w.varint(t.nanos as number);
   }
@@ -276,22 +284,22 @@ function writeTimestamp(w: WireCursor, t: Timestamp): void {
 /** Size of a `RouteProto`, or -1 when {@link writeRoute} cannot write it. */
 export function routeSize(r: jina.IRouteProto): number {
   let size = 0;
-  if (r.executor != null && own.call(r, 'executor')) {
+  if (isSet(r, r.executor, 'executor')) {
     const n = stringFieldSize(r.executor);
     if (n < 0) return -1;
     size += n;
   }
-  if (r.startTime != null && own.call(r, 'startTime')) {
+  if (isSet(r, r.startTime, 'startTime')) {
     const t = timestampSize(r.startTime);
     if (t < 0) return -1;
     size += 1 + varint32Size(t) + t;
   }
-  if (r.endTime != null && own.call(r, 'endTime')) {
+  if (isSet(r, r.endTime, 'endTime')) {
     const t = timestampSize(r.endTime);
     if (t < 0) return -1;
     size += 1 + varint32Size(t) + t;
   }
-  if (r.status != null && own.call(r, 'status')) {
+  if (isSet(r, r.status, 'status')) {
     const s = statusSize(r.status);
     if (s < 0) return -1;
     size += 1 + varint32Size(s) + s;
@@ -301,21 +309,21 @@ export function routeSize(r: jina.IRouteProto): number {
 
 /** Writes a route {@link routeSize} measured (not the tag and length around it). */
 export function writeRoute(w: WireCursor, r: jina.IRouteProto): void {
-  if (r.executor != null && own.call(r, 'executor')) {
+  if (isSet(r, r.executor, 'executor')) {
     w.varint(10);
     w.string(r.executor, utf8Length(r.executor));
   }
-  if (r.startTime != null && own.call(r, 'startTime')) {
+  if (isSet(r, r.startTime, 'startTime')) {
     w.varint(18);
     w.varint(timestampSize(r.startTime));
     writeTimestamp(w, r.startTime);
   }
-  if (r.endTime != null && own.call(r, 'endTime')) {
+  if (isSet(r, r.endTime, 'endTime')) {
     w.varint(26);
     w.varint(timestampSize(r.endTime));
     writeTimestamp(w, r.endTime);
   }
-  if (r.status != null && own.call(r, 'status')) {
+  if (isSet(r, r.status, 'status')) {
     w.varint(34);
     w.varint(statusSize(r.status));
     writeStatus(w, r.status);
