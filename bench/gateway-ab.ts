@@ -6,6 +6,7 @@
  * raw forwarder and then the Gateway for every payload, so both see the same machine load. Prints
  * one line per measurement (round 0 warms up and is left out of the summary) and, per cell, the rounds' CPU us/req, CPU x raw and req/s x raw.
  */
+import { readFileSync } from 'node:fs';
 import { dropTsxForFlowChildren } from './api.js';
 import { benchFile, startChild } from './child.js';
 import { startEchoFlow } from './flow/echo-flow.js';
@@ -32,8 +33,20 @@ const ctx: MeasureContext = {
   h2load: hasTool('h2load'),
 };
 const log = (l: string) => process.stderr.write(`${l}\n`);
-const fmt = (x: Cell) =>
-  `${x.reqPerS?.toFixed(0) ?? '?'} req/s, CPU ${x.cpuUsPerReq?.toFixed(0) ?? '?'} us/req`;
+/** Read and write system calls of `pid` so far (`/proc/<pid>/io`). */
+function syscalls(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  return Number(/syscr: (\d+)/.exec(io)?.[1] ?? 0) + Number(/syscw: (\d+)/.exec(io)?.[1] ?? 0);
+}
+/** One cell, with the read + write system calls per request (warm-up included, so approximate). */
+async function measure(target: Parameters<typeof measureCell>[1], payload: PayloadName) {
+  const before = syscalls(target.pid);
+  const cell = await measureCell(ctx, target, 'external', payload, c);
+  const reqs = (cell.reqPerS ?? 0) * ((ms + 500) / 1000);
+  return { cell, sys: reqs > 0 ? (syscalls(target.pid) - before) / reqs : NaN };
+}
+const fmt = ({ cell: x, sys }: { cell: Cell; sys: number }) =>
+  `${x.reqPerS?.toFixed(0) ?? '?'} req/s, CPU ${x.cpuUsPerReq?.toFixed(0) ?? '?'} us/req, ~${sys.toFixed(2)} syscalls/req`;
 const serve = benchFile('./raw/serve.ts');
 const backend = await startChild(serve, ['grpc-echo']);
 try {
@@ -46,23 +59,18 @@ try {
       // Round 0 warms both servers up (JIT, connections) and is not reported.
       for (let r = 0; r <= rounds; r++) {
         for (const payload of payloads) {
-          const raw = await measureCell(
-            ctx,
+          const rawM = await measure(
             { group: 'raw-forwarder', protocol, port: fwd.port, pid: fwd.pid },
-            'external',
             payload,
-            c,
           );
-          const gw = await measureCell(
-            ctx,
+          const gwM = await measure(
             { group: 'flowgate', protocol, port: started.port, pid: started.gatewayPid },
-            'external',
             payload,
-            c,
           );
+          const [raw, gw] = [rawM.cell, gwM.cell];
           if (gw.status !== 'ok' || raw.status !== 'ok')
             throw new Error(`${protocol} ${payload}: ${gw.reason ?? raw.reason ?? 'failed'}`);
-          log(`${protocol} ${payload} c${c} round ${r}: raw ${fmt(raw)}; flowgate ${fmt(gw)}`);
+          log(`${protocol} ${payload} c${c} round ${r}: raw ${fmt(rawM)}; flowgate ${fmt(gwM)}`);
           if (r === 0) continue;
           const cpu = (gw.cpuUsPerReq ?? NaN) / (raw.cpuUsPerReq ?? NaN);
           const rps = (gw.reqPerS ?? NaN) / (raw.reqPerS ?? NaN);
