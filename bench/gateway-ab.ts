@@ -1,12 +1,13 @@
 /**
  * The Gateway's own cost against the raw forwarder, alone (issue 22, for work on the Gateway's hot
  * path without a full run): `npm run build && node --import tsx bench/gateway-ab.ts
- * [--protocols=websocket,grpc] [--payloads=text1,text100] [--c=64] [--rounds=3] [--ms=2000]`.
+ * [--protocols=websocket,grpc] [--payloads=text1,text100] [--c=64] [--rounds=3] [--ms=2000]
+ * [--raw-to-executor]`.
  * One raw forwarder and one Flow (one echo Executor) per protocol stay up; each round measures the
  * raw forwarder and then the Gateway for every payload, so both see the same machine load. Prints
  * one line per measurement (round 0 warms up and is left out of the summary) and, per cell, the rounds' CPU us/req, CPU x raw and req/s x raw.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { dropTsxForFlowChildren } from './api.js';
 import { benchFile, startChild } from './child.js';
 import { startEchoFlow } from './flow/echo-flow.js';
@@ -22,6 +23,8 @@ const payloads = arg('payloads', 'text1,text100').split(',') as PayloadName[];
 const c = Number(arg('c', '64'));
 const rounds = Number(arg('rounds', '3'));
 const ms = Number(arg('ms', '2000'));
+/** `--raw-to-executor`: the raw forwarder talks to the Flow's Executor instead of the raw echo. */
+const rawToExecutor = process.argv.includes('--raw-to-executor');
 const RAW_FWD = { grpc: 'grpc-fwd', http: 'http-fwd', websocket: 'ws-fwd' } as const;
 
 dropTsxForFlowChildren();
@@ -33,6 +36,25 @@ const ctx: MeasureContext = {
   h2load: hasTool('h2load'),
 };
 const log = (l: string) => process.stderr.write(`${l}\n`);
+/** The TCP port `pid` listens on (from its socket inodes and /proc/net/tcp*). */
+function listeningPort(pid: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  for (const table of ['tcp', 'tcp6'])
+    for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && inodes.has(f[9] ?? '')) return parseInt(f[1]!.split(':')[1]!, 16);
+    }
+  throw new Error(`process ${pid} listens on no TCP port`);
+}
+
 /** Read and write system calls of `pid` so far (`/proc/<pid>/io`). */
 function syscalls(pid: number): number {
   const io = readFileSync(`/proc/${pid}/io`, 'utf8');
@@ -51,16 +73,17 @@ const serve = benchFile('./raw/serve.ts');
 const backend = await startChild(serve, ['grpc-echo']);
 try {
   for (const protocol of protocols) {
-    const fwd = await startChild(serve, [RAW_FWD[protocol], `127.0.0.1:${backend.port}`]);
     const started = await startEchoFlow(protocol, 1);
     if ('unavailable' in started) throw new Error(started.unavailable);
+    const backendPort = rawToExecutor ? listeningPort(started.flow.pids[0]!) : backend.port;
+    const fwd = await startChild(serve, [RAW_FWD[protocol], `127.0.0.1:${backendPort}`]);
     const rows = new Map<string, string[]>();
     try {
       // Round 0 warms both servers up (JIT, connections) and is not reported.
       for (let r = 0; r <= rounds; r++) {
         for (const payload of payloads) {
           const rawM = await measure(
-            { group: 'raw-forwarder', protocol, port: fwd.port, pid: fwd.pid },
+            { group: rawToExecutor ? 'flowgate' : 'raw-forwarder', protocol, port: fwd.port, pid: fwd.pid },
             payload,
           );
           const gwM = await measure(
