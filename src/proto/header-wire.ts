@@ -20,8 +20,13 @@ const own = Object.prototype.hasOwnProperty;
  * A field the generated encoders would write: set (not null or undefined) and the message's own.
  * A plain object (what the Gateway builds) has nothing on its prototype, so no own-property check.
  */
-function isSet<T>(m: object, v: T, key: string): v is NonNullable<T> {
-  return v != null && (Object.getPrototypeOf(m) === Object.prototype || own.call(m, key));
+function isSet<T>(plain: boolean, m: object, v: T, key: string): v is NonNullable<T> {
+  return v != null && (plain || own.call(m, key));
+}
+
+/** True for an object literal (nothing on its prototype): {@link isSet} then needs no own check. */
+function isPlain(m: object): boolean {
+  return Object.getPrototypeOf(m) === Object.prototype;
 }
 
 /** Size of a string field (tag, length, bytes); -1 when `v` is not a string. */
@@ -87,17 +92,18 @@ export class WireCursor {
 
 /** Size of a `StatusProto`, or -1 when {@link writeStatus} cannot write it. */
 function statusSize(s: jina.IStatusProto): number {
+  const plainS = isPlain(s);
   let size = 0;
-  if (isSet(s, s.code, 'code')) {
+  if (isSet(plainS, s, s.code, 'code')) {
     if (!isSmallUint(s.code)) return -1;
     size += 1 + varint32Size(s.code);
   }
-  if (isSet(s, s.description, 'description')) {
+  if (isSet(plainS, s, s.description, 'description')) {
     const n = stringFieldSize(s.description);
     if (n < 0) return -1;
     size += n;
   }
-  if (isSet(s, s.exception, 'exception')) {
+  if (isSet(plainS, s, s.exception, 'exception')) {
     const e = exceptionSize(s.exception);
     if (e < 0) return -1;
     size += 1 + varint32Size(e) + e;
@@ -117,8 +123,9 @@ function stringsSize(list: unknown): number {
 }
 
 function exceptionSize(e: jina.StatusProto.IExceptionProto): number {
+  const plainE = isPlain(e);
   let size = 0;
-  if (isSet(e, e.name, 'name')) {
+  if (isSet(plainE, e, e.name, 'name')) {
     const n = stringFieldSize(e.name);
     if (n < 0) return -1;
     size += n;
@@ -133,7 +140,7 @@ function exceptionSize(e: jina.StatusProto.IExceptionProto): number {
     if (n < 0) return -1;
     size += n;
   }
-  if (isSet(e, e.executor, 'executor')) {
+  if (isSet(plainE, e, e.executor, 'executor')) {
     const n = stringFieldSize(e.executor);
     if (n < 0) return -1;
     size += n;
@@ -149,25 +156,27 @@ function writeStrings(w: WireCursor, tag: number, list: readonly string[]): void
 }
 
 function writeStatus(w: WireCursor, s: jina.IStatusProto): void {
-  if (isSet(s, s.code, 'code')) {
+  const plainS = isPlain(s);
+  if (isSet(plainS, s, s.code, 'code')) {
     w.varint(8);
     w.varint(s.code);
   }
-  if (isSet(s, s.description, 'description')) {
+  if (isSet(plainS, s, s.description, 'description')) {
     w.varint(18);
     w.string(s.description, utf8Length(s.description));
   }
-  if (isSet(s, s.exception, 'exception')) {
+  if (isSet(plainS, s, s.exception, 'exception')) {
     const e = s.exception;
+    const plainE = isPlain(e);
     w.varint(26);
     w.varint(exceptionSize(e));
-    if (isSet(e, e.name, 'name')) {
+    if (isSet(plainE, e, e.name, 'name')) {
       w.varint(10);
       w.string(e.name, utf8Length(e.name));
     }
     if (e.args != null && e.args.length > 0) writeStrings(w, 18, e.args);
     if (e.stacks != null && e.stacks.length > 0) writeStrings(w, 26, e.stacks);
-    if (isSet(e, e.executor, 'executor')) {
+    if (isSet(plainE, e, e.executor, 'executor')) {
       w.varint(34);
       w.string(e.executor, utf8Length(e.executor));
     }
@@ -176,28 +185,29 @@ function writeStatus(w: WireCursor, s: jina.IStatusProto): void {
 
 /** Size of a `HeaderProto`, or -1 when {@link writeHeader} cannot write it. */
 export function headerSize(h: jina.IHeaderProto): number {
+  const plainH = isPlain(h);
   let size = 0;
-  if (isSet(h, h.requestId, 'requestId')) {
+  if (isSet(plainH, h, h.requestId, 'requestId')) {
     const n = stringFieldSize(h.requestId);
     if (n < 0) return -1;
     size += n;
   }
-  if (isSet(h, h.status, 'status')) {
+  if (isSet(plainH, h, h.status, 'status')) {
     const s = statusSize(h.status);
     if (s < 0) return -1;
     size += 1 + varint32Size(s) + s;
   }
-  if (isSet(h, h.execEndpoint, 'execEndpoint')) {
+  if (isSet(plainH, h, h.execEndpoint, 'execEndpoint')) {
     const n = stringFieldSize(h.execEndpoint);
     if (n < 0) return -1;
     size += n;
   }
-  if (isSet(h, h.targetExecutor, 'targetExecutor')) {
+  if (isSet(plainH, h, h.targetExecutor, 'targetExecutor')) {
     const n = stringFieldSize(h.targetExecutor);
     if (n < 0) return -1;
     size += n;
   }
-  if (isSet(h, h.timeout, 'timeout')) {
+  if (isSet(plainH, h, h.timeout, 'timeout')) {
     if (!isSmallUint(h.timeout)) return -1;
     size += 1 + varint32Size(h.timeout);
   }
@@ -206,24 +216,25 @@ export function headerSize(h: jina.IHeaderProto): number {
 
 /** Writes a header {@link headerSize} measured (not the tag and length around it). */
 export function writeHeader(w: WireCursor, h: jina.IHeaderProto): void {
-  if (isSet(h, h.requestId, 'requestId')) {
+  const plainH = isPlain(h);
+  if (isSet(plainH, h, h.requestId, 'requestId')) {
     w.varint(10);
     w.string(h.requestId, utf8Length(h.requestId));
   }
-  if (isSet(h, h.status, 'status')) {
+  if (isSet(plainH, h, h.status, 'status')) {
     w.varint(18);
     w.varint(statusSize(h.status));
     writeStatus(w, h.status);
   }
-  if (isSet(h, h.execEndpoint, 'execEndpoint')) {
+  if (isSet(plainH, h, h.execEndpoint, 'execEndpoint')) {
     w.varint(26);
     w.string(h.execEndpoint, utf8Length(h.execEndpoint));
   }
-  if (isSet(h, h.targetExecutor, 'targetExecutor')) {
+  if (isSet(plainH, h, h.targetExecutor, 'targetExecutor')) {
     w.varint(34);
     w.string(h.targetExecutor, utf8Length(h.targetExecutor));
   }
-  if (isSet(h, h.timeout, 'timeout')) {
+  if (isSet(plainH, h, h.timeout, 'timeout')) {
     w.varint(40);
     w.varint(h.timeout);
   }
@@ -236,14 +247,15 @@ interface Timestamp {
 }
 
 function timestampSize(t: Timestamp): number {
+  const plainT = isPlain(t);
   let size = 0;
-  if (isSet(t, t.seconds, 'seconds')) {
+  if (isSet(plainT, t, t.seconds, 'seconds')) {
     // int64 as a varint: exact for the non-negative safe integers a clock gives.
     const s = t.seconds;
     if (typeof s !== 'number' || !(s >= 0) || !Number.isSafeInteger(s)) return -1;
     size += 1 + varint64Size(s);
   }
-  if (isSet(t, t.nanos, 'nanos')) {
+  if (isSet(plainT, t, t.nanos, 'nanos')) {
     if (!isSmallUint(t.nanos)) return -1;
     size += 1 + varint32Size(t.nanos);
   }
@@ -271,11 +283,12 @@ function writeVarint64(w: WireCursor, n: number): void {
 }
 
 function writeTimestamp(w: WireCursor, t: Timestamp): void {
-  if (isSet(t, t.seconds, 'seconds')) {
+  const plainT = isPlain(t);
+  if (isSet(plainT, t, t.seconds, 'seconds')) {
     w.varint(8);
     writeVarint64(w, t.seconds as number);
   }
-  if (isSet(t, t.nanos, 'nanos')) {
+  if (isSet(plainT, t, t.nanos, 'nanos')) {
     w.varint(16);
     w.varint(t.nanos as number);
   }
@@ -283,23 +296,24 @@ function writeTimestamp(w: WireCursor, t: Timestamp): void {
 
 /** Size of a `RouteProto`, or -1 when {@link writeRoute} cannot write it. */
 export function routeSize(r: jina.IRouteProto): number {
+  const plainR = isPlain(r);
   let size = 0;
-  if (isSet(r, r.executor, 'executor')) {
+  if (isSet(plainR, r, r.executor, 'executor')) {
     const n = stringFieldSize(r.executor);
     if (n < 0) return -1;
     size += n;
   }
-  if (isSet(r, r.startTime, 'startTime')) {
+  if (isSet(plainR, r, r.startTime, 'startTime')) {
     const t = timestampSize(r.startTime);
     if (t < 0) return -1;
     size += 1 + varint32Size(t) + t;
   }
-  if (isSet(r, r.endTime, 'endTime')) {
+  if (isSet(plainR, r, r.endTime, 'endTime')) {
     const t = timestampSize(r.endTime);
     if (t < 0) return -1;
     size += 1 + varint32Size(t) + t;
   }
-  if (isSet(r, r.status, 'status')) {
+  if (isSet(plainR, r, r.status, 'status')) {
     const s = statusSize(r.status);
     if (s < 0) return -1;
     size += 1 + varint32Size(s) + s;
@@ -309,21 +323,22 @@ export function routeSize(r: jina.IRouteProto): number {
 
 /** Writes a route {@link routeSize} measured (not the tag and length around it). */
 export function writeRoute(w: WireCursor, r: jina.IRouteProto): void {
-  if (isSet(r, r.executor, 'executor')) {
+  const plainR = isPlain(r);
+  if (isSet(plainR, r, r.executor, 'executor')) {
     w.varint(10);
     w.string(r.executor, utf8Length(r.executor));
   }
-  if (isSet(r, r.startTime, 'startTime')) {
+  if (isSet(plainR, r, r.startTime, 'startTime')) {
     w.varint(18);
     w.varint(timestampSize(r.startTime));
     writeTimestamp(w, r.startTime);
   }
-  if (isSet(r, r.endTime, 'endTime')) {
+  if (isSet(plainR, r, r.endTime, 'endTime')) {
     w.varint(26);
     w.varint(timestampSize(r.endTime));
     writeTimestamp(w, r.endTime);
   }
-  if (isSet(r, r.status, 'status')) {
+  if (isSet(plainR, r, r.status, 'status')) {
     w.varint(34);
     w.varint(statusSize(r.status));
     writeStatus(w, r.status);
