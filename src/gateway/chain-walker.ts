@@ -7,9 +7,15 @@ import type { jina } from '../proto/wire.js';
 import { RequestTrace } from '../runtime/observability.js';
 import type { RuntimeTracing } from '../runtime/tracing.js';
 import type { ConnectionPool } from './connection-pool.js';
-import type { WalkOptions } from './graph-walker.js';
 import { GATEWAY_NODE, type TopologyNode } from './topology.js';
-import { cancelledError, logFailure, nowTimestamp, targetRegExp, type NodeCalls } from './walk-shared.js';
+import {
+  cancelledError,
+  logFailure,
+  nowTimestamp,
+  targetRegExp,
+  type NodeCalls,
+  type WalkOptions,
+} from './walk-shared.js';
 
 /**
  * The walk of the common graph, a chain (see `isChain`: each node needs only the one before it, no

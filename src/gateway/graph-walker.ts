@@ -15,20 +15,18 @@ import type { RuntimeTracing } from '../runtime/tracing.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { ChainWalker } from './chain-walker.js';
 import { GATEWAY_NODE, type Topology, type TopologyNode } from './topology.js';
-import { cancelledError, logFailure, NodeCalls, nowTimestamp, targetRegExp } from './walk-shared.js';
+import {
+  cancelledError,
+  logFailure,
+  NodeCalls,
+  nowTimestamp,
+  targetRegExp,
+  type WalkOptions,
+} from './walk-shared.js';
 
 export { nowTimestamp, targetRegExp } from './walk-shared.js';
 
-/** Options of {@link GraphWalker.process}. */
-export interface WalkOptions {
-  /** Headers sent with every Executor call of this request. */
-  headers?: Headers;
-  /**
-   * Aborting cancels the request: Executors not yet called are never called, calls in flight are
-   * dropped, and `process` rejects with Cancelled. Background (floating) nodes are not cancelled.
-   */
-  signal?: AbortLike;
-}
+export type { WalkOptions } from './walk-shared.js';
 
 /** What one request's walk shares between its nodes. */
 interface Walk {

@@ -2,13 +2,26 @@
  * What the graph walker and the chain walker share: timestamps, the `targetExecutor` pattern, the
  * endpoints each deployment binds (learnt once), and the one log line per failed request.
  */
+import type { AbortLike } from '../core/abort-like.js';
 import { Code, FlowgateError } from '../core/errors.js';
+import type { Headers } from '../core/headers.js';
 import type { Logger } from '../core/logger.js';
 import { DEFAULT_ENDPOINT, DRY_RUN_ENDPOINT } from '../executor/requests.js';
 import type { DataRequest } from '../proto/request.js';
 import type { jina } from '../proto/wire.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { TopologyNode } from './topology.js';
+
+/** Options of `GraphWalker.process` (and of the chain walk it delegates to). */
+export interface WalkOptions {
+  /** Headers sent with every Executor call of this request. */
+  headers?: Headers;
+  /**
+   * Aborting cancels the request: Executors not yet called are never called, calls in flight are
+   * dropped, and `process` rejects with Cancelled. Background (floating) nodes are not cancelled.
+   */
+  signal?: AbortLike;
+}
 
 /** A `google.protobuf.Timestamp` for now. */
 export function nowTimestamp(): { seconds: number; nanos: number } {
