@@ -5,7 +5,6 @@ import { consoleLogger, type Logger } from '../core/logger.js';
 import { DocumentArray, decodeDocs, encodeDocs } from '../document/index.js';
 import type { DocumentPredicate } from '../document/query.js';
 import { RESULTS_KEY } from '../executor/handler.js';
-import { DEFAULT_ENDPOINT, DRY_RUN_ENDPOINT } from '../executor/requests.js';
 import type { DataRequest } from '../proto/request.js';
 import { StatusCode } from '../proto/request.js';
 import { isJsonObject, type JsonObject } from '../proto/struct.js';
@@ -14,24 +13,20 @@ import { RequestTrace } from '../runtime/observability.js';
 import { reduceRequests } from '../runtime/reduce.js';
 import type { RuntimeTracing } from '../runtime/tracing.js';
 import type { ConnectionPool } from './connection-pool.js';
+import { ChainWalker } from './chain-walker.js';
 import { GATEWAY_NODE, type Topology, type TopologyNode } from './topology.js';
+import {
+  cancelledError,
+  logFailure,
+  NodeCalls,
+  nowTimestamp,
+  targetRegExp,
+  type WalkOptions,
+} from './walk-shared.js';
 
-/** A `google.protobuf.Timestamp` for now. */
-export function nowTimestamp(): { seconds: number; nanos: number } {
-  const ms = Date.now();
-  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
-}
+export { nowTimestamp, targetRegExp } from './walk-shared.js';
 
-/** Options of {@link GraphWalker.process}. */
-export interface WalkOptions {
-  /** Headers sent with every Executor call of this request. */
-  headers?: Headers;
-  /**
-   * Aborting cancels the request: Executors not yet called are never called, calls in flight are
-   * dropped, and `process` rejects with Cancelled. Background (floating) nodes are not cancelled.
-   */
-  signal?: AbortLike;
-}
+export type { WalkOptions } from './walk-shared.js';
 
 /** What one request's walk shares between its nodes. */
 interface Walk {
@@ -61,10 +56,10 @@ interface Part {
  */
 export class GraphWalker {
   private readonly background = new Set<Promise<unknown>>();
-  /** Each deployment's endpoints once learnt (the pool asks once and keeps them too). */
-  private readonly bound = new Map<string, Set<string>>();
-  /** The graph is one chain (the common case): walked with a loop, see {@link isChain}. */
-  private readonly chain: boolean;
+  /** Which nodes to call (the endpoints each deployment binds, learnt once). */
+  private readonly calls: NodeCalls;
+  /** The graph is one chain (the common case): walked by {@link ChainWalker}, see {@link isChain}. */
+  private readonly chain: ChainWalker | undefined;
   /** The nodes the response waits for, in graph order. */
   private readonly foreground: TopologyNode[];
 
@@ -74,12 +69,25 @@ export class GraphWalker {
     private readonly logger: Logger = consoleLogger('gateway'),
     private readonly tracing?: RuntimeTracing,
   ) {
-    this.chain = isChain(topology);
+    this.calls = new NodeCalls(pool);
+    this.chain = isChain(topology)
+      ? new ChainWalker(topology.nodes, pool, this.calls, logger, tracing)
+      : undefined;
     this.foreground = topology.nodes.filter((n) => !topology.background.has(n.name));
   }
 
+  /** True when requests take the chain walk (see {@link isChain}); false: the general graph walk. */
+  get walksChain(): boolean {
+    return this.chain !== undefined;
+  }
+
   /** Routes one request and resolves to the response (Executor errors are inside its status). */
-  async process(request: DataRequest, options: WalkOptions = {}): Promise<DataRequest> {
+  process(request: DataRequest, options: WalkOptions = {}): Promise<DataRequest> {
+    if (this.chain) return this.chain.process(request, options);
+    return this.processGraph(request, options);
+  }
+
+  private async processGraph(request: DataRequest, options: WalkOptions): Promise<DataRequest> {
     const gatewayRoute: jina.IRouteProto = { executor: GATEWAY_NODE, startTime: nowTimestamp() };
     const pattern = request.targetExecutor;
     const walk: Walk = {
@@ -96,9 +104,8 @@ export class GraphWalker {
           })
         : undefined,
     };
-    // Cancel the rest of the walk when it fails or the caller gives up. A chain needs no controller
-    // of its own: a failed node stops it, and the caller's signal reaches every call.
-    const abort = this.chain ? undefined : LightAbort.follow(options.signal);
+    // Cancel the rest of the walk when it fails or the caller gives up.
+    const abort = LightAbort.follow(options.signal);
     const originalIds = this.topology.conditions.size > 0 ? decodeDocs(request.docsBytes).ids : undefined;
     // Executors never see the pattern: the Gateway has applied it. (A copy of the header only;
     // undefined rather than `delete`, which would slow every later access to the header.)
@@ -108,25 +115,19 @@ export class GraphWalker {
     let response: DataRequest;
     try {
       if (options.signal?.aborted) throw cancelledError();
-      if (!abort) {
-        let part: Part = { from: GATEWAY_NODE, request: outgoing };
-        for (const node of this.topology.nodes) part = await this.runNode(node, [part], walk, options.signal);
-        response = part.request.withRequestId(part.request.requestId);
-      } else {
-        response = await this.walkGraph(outgoing, walk, abort.light);
-      }
+      response = await this.walkGraph(outgoing, walk, abort.light);
     } catch (err) {
-      abort?.light.abort();
+      abort.light.abort();
       const failure = options.signal?.aborted ? cancelledError() : err;
-      this.logFailure(request, gatewayRoute, failure);
+      logFailure(this.logger, request, gatewayRoute, failure);
       walk.trace?.end(failure);
       throw failure;
     } finally {
-      abort?.detach();
+      abort.detach();
     }
     if (originalIds) response = inOriginalOrder(response, originalIds);
     gatewayRoute.endTime = nowTimestamp();
-    if (response.isError) this.logFailure(request, gatewayRoute, response.status);
+    if (response.isError) logFailure(this.logger, request, gatewayRoute, response.status);
     walk.trace?.end(response.isError ? (response.status?.description ?? 'error') : undefined);
     // Routes in graph order; background nodes are not part of this response.
     const routes = [gatewayRoute];
@@ -195,7 +196,8 @@ export class GraphWalker {
       : parts;
     const sendParts = filtered.length > 1 && node.noReduce === true;
     // The endpoints are known after the first request: no promise to wait for then.
-    const call = this.shouldCallNow(node, walk) ?? (await this.shouldCall(node, walk));
+    const call =
+      this.calls.now(node, walk.endpoint, walk.target) ?? (await this.calls.ask(node, walk.endpoint));
     // A skipped node passes its input on (reduced, so that no part is lost).
     if (!call) return { from: node.name, request: merged(filtered) };
     if (signal?.aborted) throw cancelledError();
@@ -224,60 +226,6 @@ export class GraphWalker {
       route.endTime = nowTimestamp();
     }
   }
-
-  /**
-   * One log line per failed request: its id, endpoint, the Executor that failed, how long it took
-   * and why (an Executor's error status, or a network error). Cancellations only at debug level.
-   */
-  private logFailure(request: DataRequest, route: jina.IRouteProto, failure: unknown): void {
-    const start = route.startTime;
-    const startMs = start ? Number(start.seconds ?? 0) * 1000 + (start.nanos ?? 0) / 1e6 : Date.now();
-    const fields: Record<string, unknown> = {
-      requestId: request.requestId,
-      endpoint: request.endpoint,
-      durationMs: Math.round((Date.now() - startMs) * 10) / 10,
-    };
-    if (failure instanceof FlowgateError) {
-      if (failure.details.executor !== undefined) fields.executor = failure.details.executor;
-      fields.code = failure.code;
-      fields.error = failure.message;
-      if (failure.code === Code.Cancelled) return this.logger.debug('request cancelled', fields);
-    } else if (failure instanceof Error) {
-      fields.error = failure.message;
-    } else {
-      const status = failure as jina.IStatusProto | undefined;
-      fields.executor = status?.exception?.executor ?? undefined;
-      fields.error = status?.description ?? 'error';
-    }
-    this.logger.error('request failed', fields);
-  }
-
-  private async shouldCall(node: TopologyNode, walk: Walk): Promise<boolean> {
-    const known = this.shouldCallNow(node, walk);
-    if (known !== undefined) return known;
-    const bound = await this.pool.endpoints(node.name);
-    this.bound.set(node.name, bound);
-    return binds(bound, walk.endpoint);
-  }
-
-  /** Whether to call `node`'s Executor, when that is known without asking it; else undefined. */
-  private shouldCallNow(node: TopologyNode, walk: Walk): boolean | undefined {
-    if (node.passThrough) return false;
-    if (walk.target && !walk.target.test(node.name)) return false;
-    const endpoint = walk.endpoint;
-    if (endpoint === DRY_RUN_ENDPOINT) return true;
-    const bound = this.bound.get(node.name);
-    return bound === undefined ? undefined : binds(bound, endpoint);
-  }
-}
-
-/** True when an Executor binding `bound` serves `endpoint`. */
-function binds(bound: Set<string>, endpoint: string): boolean {
-  return (
-    bound.has(endpoint) ||
-    bound.has(DEFAULT_ENDPOINT) ||
-    bound.has(endpoint.startsWith('/') ? endpoint : `/${endpoint}`)
-  );
 }
 
 /** The parts of a node's input as one request (reduced when there are several). */
@@ -298,13 +246,6 @@ export function isChain(topology: Topology): boolean {
     previous = n.name;
   }
   return topology.output === topology.nodes.at(-1)?.name;
-}
-
-function cancelledError(): FlowgateError {
-  return new FlowgateError(
-    Code.Cancelled,
-    'the request was cancelled: its client went away or its deadline passed',
-  );
 }
 
 /** A copy of a part whose last route names the upstream node, so the Executor can build `docsMap`. */
@@ -340,16 +281,4 @@ function inOriginalOrder(response: DataRequest, ids: string[]): DataRequest {
   response.docsBytes = encodeDocs(sorted);
   response.docsInBytesField = false;
   return response;
-}
-
-/** The anchored regular expression of a `targetExecutor`; a broken one is the caller's error. */
-export function targetRegExp(pattern: string): RegExp {
-  try {
-    return new RegExp(`^(?:${pattern})`);
-  } catch (err) {
-    throw new FlowgateError(
-      Code.InvalidArgument,
-      `targetExecutor '${pattern}' is not a valid regular expression: ${(err as Error).message}`,
-    );
-  }
 }

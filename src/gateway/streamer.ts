@@ -113,17 +113,19 @@ export class GatewayStreamer {
    * res.setHeader('content-type', 'application/x-protobuf').end(answer);
    * ```
    */
-  async processBytes(bytes: Uint8Array, options: WalkOptions = {}): Promise<Uint8Array> {
+  processBytes(bytes: Uint8Array, options: WalkOptions = {}): Promise<Uint8Array> {
     let request: DataRequest;
     try {
       request = DataRequest.decode(bytes);
     } catch (err) {
-      throw new FlowgateError(
-        Code.InvalidArgument,
-        `the request is not a serialised DataRequestProto: ${(err as Error).message}`,
+      return Promise.reject(
+        new FlowgateError(
+          Code.InvalidArgument,
+          `the request is not a serialised DataRequestProto: ${(err as Error).message}`,
+        ),
       );
     }
-    return (await this.process(request, options)).encode();
+    return this.process(request, options).then(encodeAnswer);
   }
 
   /**
@@ -213,6 +215,11 @@ export class GatewayStreamer {
 let currentStreamer: GatewayStreamer | undefined;
 /** Stops serving `currentStreamer` to worker threads. */
 let stopServingWorkers: (() => void) | undefined;
+
+/** The answer's bytes (a function, not a closure per request). */
+function encodeAnswer(response: DataRequest): Uint8Array {
+  return response.encode();
+}
 
 function batchRequests(options: StreamDocsOptions): AsyncGenerator<DataRequest> {
   const { execEndpoint: endpoint, targetExecutor, parameters } = options;

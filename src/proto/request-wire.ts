@@ -9,9 +9,17 @@
  * message (fields in number order, `data` always present).
  */
 import protobuf from 'protobufjs/minimal.js';
+import {
+  headerSize as headerWireSize,
+  routeSize,
+  varint32Size,
+  WireCursor,
+  writeHeader,
+  writeRoute,
+} from './header-wire.js';
 import { google, jina } from './wire.js';
 
-const { Reader, Writer } = protobuf;
+const { Reader } = protobuf;
 
 /** The top fields of a decoded `DataRequestProto`; what is not decoded stays bytes. */
 export interface RequestWire {
@@ -115,12 +123,16 @@ export function decodeRequestWire(bytes: Uint8Array): RequestWire {
  * ```
  */
 export function encodeRequestWire(m: RequestWireOut): Uint8Array {
-  const w = writeAllButData(m);
+  const plan = planAllButData(m);
   const docs = m.docsBytes;
-  w.uint32(TAG_DATA).fork();
-  w.uint32(docs.length > 0 && m.docsInBytesField ? TAG_DOCS_BYTES : TAG_DOCS).bytes(docs);
-  w.ldelim();
-  return w.finish();
+  const inner = 1 + varint32Size(docs.length) + docs.length;
+  const w = new WireCursor(Buffer.allocUnsafe(plan.size + 1 + varint32Size(inner) + inner));
+  writeAllButData(w, m, plan);
+  w.varint(TAG_DATA);
+  w.varint(inner);
+  w.varint(docsTag(m));
+  w.bytes(docs);
+  return w.buf;
 }
 
 /**
@@ -129,37 +141,91 @@ export function encodeRequestWire(m: RequestWireOut): Uint8Array {
  * that sends one message in parts sends large documents without copying them.
  */
 export function encodeRequestWireParts(m: RequestWireOut): [Uint8Array, Uint8Array] {
-  const w = writeAllButData(m);
+  const plan = planAllButData(m);
   const docs = m.docsBytes;
-  const tag = docs.length > 0 && m.docsInBytesField ? TAG_DOCS_BYTES : TAG_DOCS;
   // data = 4 { docs = 1 | docs_bytes = 2 : bytes }: its length, then the documents' tag and length.
-  const inner = varintSize(tag) + varintSize(docs.length) + docs.length;
-  w.uint32(TAG_DATA).uint32(inner).uint32(tag).uint32(docs.length);
-  return [w.finish(), docs];
+  const inner = 1 + varint32Size(docs.length) + docs.length;
+  const head = plan.size + 1 + varint32Size(inner) + 1 + varint32Size(docs.length);
+  const w = new WireCursor(Buffer.allocUnsafe(head));
+  writeAllButData(w, m, plan);
+  w.varint(TAG_DATA);
+  w.varint(inner);
+  w.varint(docsTag(m));
+  w.varint(docs.length);
+  return [w.buf, docs];
 }
 
-/** Bytes of `n` as a protobuf varint. */
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
+function docsTag(m: RequestWireOut): number {
+  return m.docsBytes.length > 0 && m.docsInBytesField ? TAG_DOCS_BYTES : TAG_DOCS;
+}
+
+/**
+ * What {@link writeAllButData} writes, measured: the header's size (or its bytes from the generated
+ * encoder when the fast one cannot write it), the same for parameters given as an object and for
+ * each route, and the total.
+ */
+interface Plan {
+  size: number;
+  headerSize: number;
+  headerBytes: Uint8Array | undefined;
+  parameters: Uint8Array | undefined;
+  /** Per route: its size, or its bytes from the generated encoder. */
+  routes: (number | Uint8Array)[] | undefined;
+}
+
+function planAllButData(m: RequestWireOut): Plan {
+  let headerSize = headerWireSize(m.header);
+  let headerBytes: Uint8Array | undefined;
+  if (headerSize < 0) {
+    headerBytes = jina.HeaderProto.encode(m.header).finish();
+    headerSize = headerBytes.length;
   }
-  return size;
-}
-
-/** Header, parameters and routes of `m` (all but its documents), as both encoders start. */
-function writeAllButData(m: RequestWireOut): protobuf.Writer {
-  const w = Writer.create();
-  jina.HeaderProto.encode(m.header, w.uint32(TAG_HEADER).fork()).ldelim();
+  let size = 1 + varint32Size(headerSize) + headerSize;
   const p = m.parameters;
-  if (p instanceof Uint8Array) w.uint32(TAG_PARAMETERS).bytes(p);
-  else if (p) google.protobuf.Struct.encode(p, w.uint32(TAG_PARAMETERS).fork()).ldelim();
-  for (const route of m.routes) {
-    if (route instanceof Uint8Array) w.uint32(TAG_ROUTES).bytes(route);
-    else jina.RouteProto.encode(route, w.uint32(TAG_ROUTES).fork()).ldelim();
+  const parameters = p instanceof Uint8Array ? p : p ? google.protobuf.Struct.encode(p).finish() : undefined;
+  if (parameters) size += 1 + varint32Size(parameters.length) + parameters.length;
+  let routes: (number | Uint8Array)[] | undefined;
+  if (m.routes.length > 0) {
+    routes = [];
+    for (const route of m.routes) {
+      let r: number | Uint8Array;
+      let len: number;
+      if (route instanceof Uint8Array) len = (r = route).length;
+      else {
+        len = routeSize(route);
+        if (len >= 0) r = len;
+        else len = (r = jina.RouteProto.encode(route).finish()).length;
+      }
+      routes.push(r);
+      size += 1 + varint32Size(len) + len;
+    }
   }
-  return w;
+  return { size, headerSize, headerBytes, parameters, routes };
+}
+
+/** Header, parameters and routes of `m` (all but its documents), as {@link planAllButData} measured. */
+function writeAllButData(w: WireCursor, m: RequestWireOut, plan: Plan): void {
+  w.varint(TAG_HEADER);
+  if (plan.headerBytes) w.bytes(plan.headerBytes);
+  else {
+    w.varint(plan.headerSize);
+    writeHeader(w, m.header);
+  }
+  if (plan.parameters) {
+    w.varint(TAG_PARAMETERS);
+    w.bytes(plan.parameters);
+  }
+  const routes = plan.routes;
+  if (routes === undefined) return;
+  for (let i = 0; i < routes.length; i++) {
+    const r = routes[i]!;
+    w.varint(TAG_ROUTES);
+    if (typeof r !== 'number') w.bytes(r);
+    else {
+      w.varint(r);
+      writeRoute(w, m.routes[i] as jina.IRouteProto);
+    }
+  }
 }
 
 /** `key` as UTF-8 bytes, cached: the keys looked up are few (`__results__`). */

@@ -30,6 +30,9 @@ export interface DataStreamOptions {
   slowClientTimeout?: number;
 }
 
+/** Documents from this size on are sent as a fragment of their own (see `DataRequest.encodeParts`). */
+const SPLIT_DOCS_BYTES = 64 * 1024;
+
 /** Once this many bytes wait in the socket's send buffer, the next response waits for them. */
 const SEND_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
@@ -53,7 +56,7 @@ export function sendFrame(ws: WebSocket, frame: Frame | Frame[], stallMs = 0): P
     frame = frame[frame.length - 1]!;
   }
   if (ws.bufferedAmount < SEND_HIGH_WATER_BYTES) {
-    ws.send(frame, () => undefined);
+    ws.send(frame);
     return undefined;
   }
   return new Promise<void>((resolve) => {
@@ -128,10 +131,15 @@ export function serveDataStream(ws: WebSocket, options: DataStreamOptions): Prom
     pump();
   };
   const send = (res: DataRequest): void => {
-    // Large documents go out as the response's own bytes, in a second fragment (no copy).
-    const frame = encodeResponseParts(res, mode);
+    // Large documents go out as the response's own bytes, in a second fragment (no copy); the
+    // common answer (bytes, small documents) is one buffer.
+    const frame: Frame | Frame[] =
+      mode === 'bytes' && res.docsBytes.length < SPLIT_DOCS_BYTES
+        ? res.encode()
+        : encodeResponseParts(res, mode);
     let size = 0;
-    for (const f of frame) size += typeof f === 'string' ? Buffer.byteLength(f) : f.length;
+    if (!Array.isArray(frame)) size = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    else for (const f of frame) size += typeof f === 'string' ? Buffer.byteLength(f) : f.length;
     if (maxBytes > 0 && size > maxBytes) {
       logger.warn('closing a WebSocket stream: a response is over maxMessageBytes', {
         peer,
@@ -212,8 +220,21 @@ export function serveDataStream(ws: WebSocket, options: DataStreamOptions): Prom
       void sendFrame(ws, encodeResponseFrame(frame.response, mode));
       return;
     }
+    const requests = frame.requests;
+    // The common case, one request and room for it: started at once, never queued.
+    if (
+      requests.length === 1 &&
+      waitingHead === waiting.length &&
+      !over &&
+      !sendStalled &&
+      inFlight < limit
+    ) {
+      inFlight++;
+      streamer.process(requests[0]!, processOptions).then(onResponse, onFailure);
+      return;
+    }
     const bytes = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-    frame.requests.forEach((req, i) => waiting.push({ req, bytes: i === 0 ? bytes : 0 }));
+    for (let i = 0; i < requests.length; i++) waiting.push({ req: requests[i]!, bytes: i === 0 ? bytes : 0 });
     queuedBytes += bytes;
     pump();
     if ((waiting.length - waitingHead >= high || queuedBytes >= highBytes) && !ws.isPaused) ws.pause();
