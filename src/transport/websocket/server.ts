@@ -20,6 +20,7 @@ import { Gateway, type GatewayOptions } from '../../gateway/gateway.js';
 import { peerOf, registerAuthHook } from '../shared/server-auth-hook.js';
 import { DEFAULT_SLOW_CLIENT_TIMEOUT_MS, slowClientOptions } from '../shared/server-app.js';
 import { registerInfoRoutes } from '../shared/server-info-routes.js';
+import { describeOnlySchemaController } from '../shared/server-schema-compilers.js';
 import type { TlsKeyPair } from '../../gateway/security.js';
 import { sendFrame, serveDataStream } from './server-data-stream.js';
 import { isNetworkError, networkCloseReason } from './status.js';
@@ -110,13 +111,15 @@ export class WebSocketGateway extends Gateway {
 
   override async setupServer(): Promise<void> {
     const timeouts = slowClientOptions(this.slowClientTimeout);
+    // no Ajv / fast-json-stringify: the routes' schemas only describe (see server-schema-compilers.ts)
+    const schemaController = describeOnlySchemaController();
     // Fastify and ws load with the WebSocket Gateway, not with flowgate
     const [{ default: Fastify }, { WebSocketServer }] = await Promise.all([import('fastify'), import('ws')]);
     // With `https` Fastify is typed over https.Server; the routes use nothing specific to either.
     const app = (
       this.tls
-        ? Fastify({ logger: false, ...timeouts, https: { ...this.tls, ...timeouts.http } })
-        : Fastify({ logger: false, ...timeouts })
+        ? Fastify({ logger: false, schemaController, ...timeouts, https: { ...this.tls, ...timeouts.http } })
+        : Fastify({ logger: false, schemaController, ...timeouts })
     ) as FastifyInstance;
     registerAuthHook(app, {
       protocol: 'websocket',
