@@ -36,5 +36,6 @@ export {
   usesBase64Tensors,
   type DocsToJsonOptions,
 } from './json-codec.js';
+export { docsJsonToWire, writeDocsJson } from './json-wire.js';
 export { DEFAULT_REQUEST_SIZE, buildRequests, buildRequestsSync, docsPerRequest } from './requests.js';
 export type { RequestFields } from './requests.js';
