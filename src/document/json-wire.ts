@@ -55,10 +55,10 @@ const T = {
   evaluations: 154,
 } as const;
 /** The generated encoders take the nesting depth as a third argument (their types leave it out). */
-type EncodeAt<T> = (m: T, w: Writer, depth: number) => Writer;
-const encodeStruct = google.protobuf.Struct.encode as EncodeAt<google.protobuf.IStruct>;
-const encodeNdArray = docarray.NdArrayProto.encode as EncodeAt<docarray.INdArrayProto>;
-const encodeScore = docarray.NamedScoreProto.encode as EncodeAt<docarray.INamedScoreProto>;
+type EncodeAt<T> = { encode(m: T, w: Writer, depth: number): Writer };
+const StructAt = google.protobuf.Struct as unknown as EncodeAt<google.protobuf.IStruct>;
+const NdArrayAt = docarray.NdArrayProto as unknown as EncodeAt<docarray.INdArrayProto>;
+const ScoreAt = docarray.NamedScoreProto as unknown as EncodeAt<docarray.INamedScoreProto>;
 /** `DocumentArrayProto.docs = 1`. */
 const TAG_DOCS = 10;
 
@@ -166,7 +166,7 @@ function writeDocument(w: Writer, obj: unknown, where: string, depth: number): v
   if (matches) for (const m of matches) w.uint32(T.matches).bytes(m);
   if (embedding !== undefined) writeNdArray(w, T.embedding, embedding, depth);
   if (isJsonRecord(tags) && Object.keys(tags).length > 0)
-    encodeStruct(jsonToStruct(tags), w.uint32(T.tags).fork(), depth + 1).ldelim();
+    StructAt.encode(jsonToStruct(tags), w.uint32(T.tags).fork(), depth + 1).ldelim();
   if (scores) writeScores(w, T.scores, scores, depth);
   if (evaluations) writeScores(w, T.evaluations, evaluations, depth);
 }
@@ -186,7 +186,7 @@ function subDocuments(v: unknown, where: string, depth: number): Uint8Array[] | 
 }
 
 function writeNdArray(w: Writer, tag: number, a: NdArray, depth: number): void {
-  encodeNdArray(ndarrayToProto(a), w.uint32(tag).fork(), depth + 1).ldelim();
+  NdArrayAt.encode(ndarrayToProto(a), w.uint32(tag).fork(), depth + 1).ldelim();
 }
 
 /** A `map<string, NamedScoreProto>`: only the non-default members of each score, as `scoresToProto`. */
@@ -199,7 +199,7 @@ function writeScores(w: Writer, tag: number, scores: Record<string, NamedScore>,
     if (s.description) p.description = s.description;
     if (s.refId) p.refId = s.refId;
     w.uint32(tag).fork().uint32(10).string(name);
-    encodeScore(p, w.uint32(18).fork(), depth + 1)
+    ScoreAt.encode(p, w.uint32(18).fork(), depth + 1)
       .ldelim()
       .ldelim();
   }
