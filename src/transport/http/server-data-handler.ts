@@ -8,7 +8,7 @@ import { decodeRequestWire, encodeRequestWire, type RequestWire } from '../../pr
 import { google } from '../../proto/wire.js';
 import type { JsonRequestFields } from '../shared/request-json.js';
 import { jsonRequestToWire, jsonWireFields, type JsonWireRequest } from '../shared/request-json-wire.js';
-import { answerJsonFromWire } from './answer-json-fallback.js';
+import { answerJsonFromWire } from '../shared/answer-json.js';
 import { httpStatusOfError, networkErrorBody } from './status.js';
 import { answersProtobuf, isProtobuf, mediaType, PROTOBUF_TYPE, PROTOBUF_TYPES } from './codec.js';
 
