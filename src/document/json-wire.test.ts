@@ -112,6 +112,16 @@ const SHAPES: [name: string, data: unknown][] = [
     ],
   ],
   ['empty chunks', [{ id: 'a', chunks: [], matches: [] }]],
+  [
+    'long unicode text (2-byte lengths)',
+    [{ id: 'a', text: 'żółw 🐢 '.repeat(40), tags: { k: 'ü'.repeat(100) } }],
+  ],
+  ['a 40 KB text (3-byte lengths)', [{ id: 'a', text: 'x'.repeat(40_000), uri: 'é'.repeat(70_000) }]],
+  ['42 and 43 chars', [{ id: 'a'.repeat(42), text: 'b'.repeat(43), uri: 'ß'.repeat(43) }]],
+  [
+    'deep tags',
+    [{ id: 'a', tags: { a: { b: { c: [[[{ d: [1, { e: null }] }]]] } }, big: 1e300, neg: -0.5 } }],
+  ],
   ['unknown keys ignored', [{ id: 'a', text: 'x', foo: 1, _metadata: { k: 1 } }]],
   ['many documents', Array.from({ length: 100 }, (_, i) => ({ id: `d${i}`, text: `doc ${i}`, tags: { i } }))],
 ];

@@ -12,9 +12,8 @@
  * ```
  */
 import protobuf from 'protobufjs/minimal.js';
-import { jsonToStruct } from '../proto/struct.js';
-import { docarray, google } from '../proto/wire.js';
 import { newDocumentId, type NamedScore } from './document.js';
+import { numpyDTypeStr } from './dtype.js';
 import {
   isJsonRecord,
   jsonBase64,
@@ -27,10 +26,8 @@ import {
   jsonUint,
 } from './json-codec.js';
 import type { NdArray } from './ndarray.js';
-import { ndarrayToProto } from './proto-codec.js';
-
-const { Writer, util } = protobuf;
-type Writer = protobuf.Writer;
+import { writeStruct } from './struct-wire.js';
+import { WireWriter } from './wire-writer.js';
 
 /** Tags of `DocumentProto` (field number << 3 | wire type), as its generated encoder writes them. */
 const T = {
@@ -54,13 +51,19 @@ const T = {
   scores: 146,
   evaluations: 154,
 } as const;
-/** The generated encoders take the nesting depth as a third argument (their types leave it out). */
-type EncodeAt<T> = { encode(m: T, w: Writer, depth: number): Writer };
-const StructAt = google.protobuf.Struct as unknown as EncodeAt<google.protobuf.IStruct>;
-const NdArrayAt = docarray.NdArrayProto as unknown as EncodeAt<docarray.INdArrayProto>;
-const ScoreAt = docarray.NamedScoreProto as unknown as EncodeAt<docarray.INamedScoreProto>;
 /** `DocumentArrayProto.docs = 1`. */
 const TAG_DOCS = 10;
+/** `NdArrayProto`: dense = 1, cls_name = 3; `DenseNdArrayProto`: buffer = 1, shape = 2 (packed), dtype = 3. */
+const TAG_DENSE = 10;
+const TAG_CLS_NAME = 26;
+const TAG_BUFFER = 10;
+const TAG_SHAPE = 18;
+const TAG_DTYPE = 26;
+/** `NamedScoreProto`: value = 1 (float), op_name = 2, description = 3, ref_id = 4; map entries `{ key = 1; value = 2 }`. */
+const TAG_SCORE_VALUE = 13;
+const TAG_OP_NAME = 18;
+const TAG_DESCRIPTION = 26;
+const TAG_REF_ID = 34;
 
 /**
  * Writes the documents of a request's `data` (a list of documents or `{"docs": [...]}`; `null` /
@@ -69,11 +72,11 @@ const TAG_DOCS = 10;
  *
  * @example
  * ```ts
- * const w = protobuf.Writer.create();
+ * const w = new WireWriter();
  * writeDocsJson(w, body.data);
  * ```
  */
-export function writeDocsJson(w: Writer, data: unknown, where = 'data'): void {
+export function writeDocsJson(w: WireWriter, data: unknown, where = 'data'): void {
   if (data === undefined || data === null) return;
   let list: unknown = data;
   let at = where;
@@ -85,9 +88,9 @@ export function writeDocsJson(w: Writer, data: unknown, where = 'data'): void {
   }
   if (!Array.isArray(list)) throw jsonFieldError(at, 'must be a list of documents', list);
   for (let i = 0; i < list.length; i++) {
-    w.uint32(TAG_DOCS).fork();
+    const start = w.fork(TAG_DOCS);
     writeDocument(w, list[i], `${at}[${i}]`, 1);
-    w.ldelim();
+    w.ldelim(start);
   }
 }
 
@@ -101,7 +104,7 @@ export function writeDocsJson(w: Writer, data: unknown, where = 'data'): void {
  * ```
  */
 export function docsJsonToWire(data: unknown, where = 'data'): Uint8Array {
-  const w = Writer.create();
+  const w = new WireWriter();
   writeDocsJson(w, data, where);
   return w.finish();
 }
@@ -111,8 +114,8 @@ export function docsJsonToWire(data: unknown, where = 'data'): Uint8Array {
  * same), then writes it in field-number order, as `DocumentProto.encode(documentToProto(doc))`.
  * `depth` is the protobuf nesting depth the generated encoder would count.
  */
-function writeDocument(w: Writer, obj: unknown, where: string, depth: number): void {
-  if (depth > util.recursionLimit) throw Error('max depth exceeded');
+function writeDocument(w: WireWriter, obj: unknown, where: string, depth: number): void {
+  if (depth > protobuf.util.recursionLimit) throw Error('max depth exceeded');
   if (!isJsonRecord(obj)) throw jsonFieldError(where, 'must be an object', obj);
   const tags = obj.tags;
   if (tags !== undefined && tags !== null && !isJsonRecord(tags))
@@ -145,28 +148,31 @@ function writeDocument(w: Writer, obj: unknown, where: string, depth: number): v
   // a Document's text setter: non-empty text gives `text/plain` when no mime type is set
   if (text !== undefined && text !== '' && !mimeType) mimeType = 'text/plain';
 
-  w.uint32(T.id).string(id ?? newDocumentId());
-  if (text !== undefined) w.uint32(T.text).string(text);
+  w.tag(T.id).string(id ?? newDocumentId());
+  if (text !== undefined) w.tag(T.text).string(text);
   else if (tensor !== undefined) writeNdArray(w, T.tensor, tensor, depth);
-  else if (blobBytes !== undefined) w.uint32(T.blob).bytes(blobBytes);
-  if (granularity) w.uint32(T.granularity).uint32(granularity);
-  if (adjacency) w.uint32(T.adjacency).uint32(adjacency);
-  if (parentId) w.uint32(T.parentId).string(parentId);
-  if (weight) w.uint32(T.weight).float(weight);
-  if (uri) w.uint32(T.uri).string(uri);
-  if (modality) w.uint32(T.modality).string(modality);
-  if (mimeType) w.uint32(T.mimeType).string(mimeType);
-  if (offset) w.uint32(T.offset).float(offset);
+  else if (blobBytes !== undefined) w.tag(T.blob).bytes(blobBytes);
+  if (granularity) w.tag(T.granularity).uint32(granularity);
+  if (adjacency) w.tag(T.adjacency).uint32(adjacency);
+  if (parentId) w.tag(T.parentId).string(parentId);
+  if (weight) w.tag(T.weight).float(weight);
+  if (uri) w.tag(T.uri).string(uri);
+  if (modality) w.tag(T.modality).string(modality);
+  if (mimeType) w.tag(T.mimeType).string(mimeType);
+  if (offset) w.tag(T.offset).float(offset);
   if (locations !== undefined && locations.length > 0) {
-    w.uint32(T.location).fork();
+    const at = w.fork(T.location);
     for (const x of locations) w.float(x);
-    w.ldelim();
+    w.ldelim(at);
   }
-  if (chunks) for (const c of chunks) w.uint32(T.chunks).bytes(c);
-  if (matches) for (const m of matches) w.uint32(T.matches).bytes(m);
+  if (chunks) for (const c of chunks) w.tag(T.chunks).bytes(c);
+  if (matches) for (const m of matches) w.tag(T.matches).bytes(m);
   if (embedding !== undefined) writeNdArray(w, T.embedding, embedding, depth);
-  if (isJsonRecord(tags) && Object.keys(tags).length > 0)
-    StructAt.encode(jsonToStruct(tags), w.uint32(T.tags).fork(), depth + 1).ldelim();
+  if (isJsonRecord(tags) && Object.keys(tags).length > 0) {
+    const at = w.fork(T.tags);
+    writeStruct(w, tags, depth + 1);
+    w.ldelim(at);
+  }
   if (scores) writeScores(w, T.scores, scores, depth);
   if (evaluations) writeScores(w, T.evaluations, evaluations, depth);
 }
@@ -179,28 +185,42 @@ function subDocuments(v: unknown, where: string, depth: number): Uint8Array[] | 
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) throw jsonFieldError(where, 'must be a list of documents', v);
   return v.map((d, i) => {
-    const w = Writer.create();
+    const w = new WireWriter(256);
     writeDocument(w, d, `${where}[${i}]`, depth);
     return w.finish();
   });
 }
 
-function writeNdArray(w: Writer, tag: number, a: NdArray, depth: number): void {
-  NdArrayAt.encode(ndarrayToProto(a), w.uint32(tag).fork(), depth + 1).ldelim();
+/** An `NdArrayProto` as `ndarrayToProto` builds it: dense bytes, shape, numpy dtype, `cls_name: 'numpy'`. */
+function writeNdArray(w: WireWriter, tag: number, a: NdArray, depth: number): void {
+  if (depth + 2 > protobuf.util.recursionLimit) throw Error('max depth exceeded');
+  const at = w.fork(tag);
+  const dense = w.fork(TAG_DENSE);
+  w.tag(TAG_BUFFER).bytes(a.toBytes());
+  if (a.shape.length > 0) {
+    const shape = w.fork(TAG_SHAPE);
+    for (const d of a.shape) w.uint32(d);
+    w.ldelim(shape);
+  }
+  w.tag(TAG_DTYPE).string(numpyDTypeStr(a.dtype));
+  w.ldelim(dense);
+  w.tag(TAG_CLS_NAME).string('numpy');
+  w.ldelim(at);
 }
 
 /** A `map<string, NamedScoreProto>`: only the non-default members of each score, as `scoresToProto`. */
-function writeScores(w: Writer, tag: number, scores: Record<string, NamedScore>, depth: number): void {
+function writeScores(w: WireWriter, tag: number, scores: Record<string, NamedScore>, depth: number): void {
+  if (depth + 1 > protobuf.util.recursionLimit) throw Error('max depth exceeded');
   for (const name of Object.keys(scores)) {
     const s = scores[name]!;
-    const p: docarray.INamedScoreProto = {};
-    if (s.value) p.value = s.value;
-    if (s.opName) p.opName = s.opName;
-    if (s.description) p.description = s.description;
-    if (s.refId) p.refId = s.refId;
-    w.uint32(tag).fork().uint32(10).string(name);
-    ScoreAt.encode(p, w.uint32(18).fork(), depth + 1)
-      .ldelim()
-      .ldelim();
+    const entry = w.fork(tag);
+    w.tag(10).string(name);
+    const score = w.fork(18);
+    if (s.value) w.tag(TAG_SCORE_VALUE).float(s.value);
+    if (s.opName) w.tag(TAG_OP_NAME).string(s.opName);
+    if (s.description) w.tag(TAG_DESCRIPTION).string(s.description);
+    if (s.refId) w.tag(TAG_REF_ID).string(s.refId);
+    w.ldelim(score);
+    w.ldelim(entry);
   }
 }

@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import protobuf from 'protobufjs/minimal.js';
-import { decodeDocs, writeDocsJson } from '../../document/index.js';
+import { decodeDocs, WireWriter, writeDocsJson, writeStruct } from '../../document/index.js';
 import { DataRequest } from '../../proto/request.js';
-import { jsonToStruct } from '../../proto/struct.js';
-import { google } from '../../proto/wire.js';
 import {
   parseJsonRequestHead,
   unprocessableDocs,
@@ -62,20 +59,24 @@ function newRequestId(): string {
 export function jsonRequestToWire(body: unknown, options: ParseJsonRequestOptions = {}): JsonWireRequest {
   const head = parseJsonRequestHead(body, options);
   const requestId = head.requestId ?? newRequestId();
-  const w = protobuf.Writer.create();
-  w.uint32(TAG_HEADER).fork();
-  w.uint32(TAG_REQUEST_ID).string(requestId).uint32(TAG_EXEC_ENDPOINT).string(head.endpoint);
-  if (head.targetExecutor) w.uint32(TAG_TARGET_EXECUTOR).string(head.targetExecutor);
-  w.ldelim();
-  if (head.parameters)
-    google.protobuf.Struct.encode(jsonToStruct(head.parameters), w.uint32(TAG_PARAMETERS).fork()).ldelim();
-  w.uint32(TAG_DATA).fork().uint32(TAG_DOCS).fork();
+  const w = new WireWriter();
+  const header = w.fork(TAG_HEADER);
+  w.tag(TAG_REQUEST_ID).string(requestId).tag(TAG_EXEC_ENDPOINT).string(head.endpoint);
+  if (head.targetExecutor) w.tag(TAG_TARGET_EXECUTOR).string(head.targetExecutor);
+  w.ldelim(header);
+  if (head.parameters) {
+    const at = w.fork(TAG_PARAMETERS);
+    writeStruct(w, head.parameters);
+    w.ldelim(at);
+  }
+  const data = w.fork(TAG_DATA);
+  const docs = w.fork(TAG_DOCS);
   try {
     writeDocsJson(w, head.data);
   } catch (err) {
     throw unprocessableDocs(err);
   }
-  w.ldelim().ldelim();
+  w.ldelim(docs).ldelim(data);
   return { bytes: w.finish(), requestId, head };
 }
 
