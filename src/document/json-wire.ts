@@ -20,7 +20,6 @@ import {
   jsonFieldError,
   jsonNdArray,
   jsonNumber,
-  jsonPick,
   jsonScores,
   jsonString,
   jsonUint,
@@ -79,17 +78,17 @@ const TAG_REF_ID = 34;
 export function writeDocsJson(w: WireWriter, data: unknown, where = 'data'): void {
   if (data === undefined || data === null) return;
   let list: unknown = data;
-  let at = where;
+  let listAt = where;
   if (isJsonRecord(data)) {
     list = data.docs ?? [];
-    at = `${where}.docs`;
+    listAt = `${where}.docs`;
   } else if (!Array.isArray(data)) {
     throw jsonFieldError(where, 'must be a list of documents or {"docs": [...]}', data);
   }
-  if (!Array.isArray(list)) throw jsonFieldError(at, 'must be a list of documents', list);
+  if (!Array.isArray(list)) throw jsonFieldError(listAt, 'must be a list of documents', list);
   for (let i = 0; i < list.length; i++) {
     const start = w.fork(TAG_DOCS);
-    writeDocument(w, list[i], `${at}[${i}]`, 1);
+    writeDocument(w, list[i], listAt, i, 1);
     w.ldelim(start);
   }
 }
@@ -109,42 +108,79 @@ export function docsJsonToWire(data: unknown, where = 'data'): Uint8Array {
   return w.finish();
 }
 
+/** `parent[index].key`: where a field is, named only when it is wrong. */
+function at(parent: string, index: number, key: string): string {
+  return `${parent}[${index}].${key}`;
+}
+
+/** `jsonString` with the common cases (a string, nothing) decided before naming the field. */
+function strField(v: unknown, parent: string, index: number, key: string): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null) return undefined;
+  return jsonString(v, at(parent, index, key));
+}
+
+/** `jsonNumber`, likewise. */
+function numField(v: unknown, parent: string, index: number, key: string): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (v === undefined || v === null) return undefined;
+  return jsonNumber(v, at(parent, index, key));
+}
+
+/** `jsonUint`, likewise. */
+function uintField(v: unknown, parent: string, index: number, key: string): number | undefined {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v;
+  if (v === undefined || v === null) return undefined;
+  return jsonUint(v, at(parent, index, key));
+}
+
+/** The value under a snake_case key, or its camelCase spelling (`jsonPick`). */
+function pick(o: Record<string, unknown>, snake: string, camel: string): unknown {
+  const v = o[snake];
+  return v === undefined ? o[camel] : v;
+}
+
 /**
- * Checks one document in `documentFromJson`'s order (so that the first error reported is the
- * same), then writes it in field-number order, as `DocumentProto.encode(documentToProto(doc))`.
- * `depth` is the protobuf nesting depth the generated encoder would count.
+ * Checks document `parent[index]` in `documentFromJson`'s order (so that the first error reported
+ * is the same), then writes it in field-number order, as `DocumentProto.encode(documentToProto(doc))`.
+ * `depth` is the protobuf nesting depth the generated encoder would count. Field names are built
+ * only for errors: a valid document costs no string concatenation.
  */
-function writeDocument(w: WireWriter, obj: unknown, where: string, depth: number): void {
+function writeDocument(w: WireWriter, obj: unknown, parent: string, index: number, depth: number): void {
   if (depth > protobuf.util.recursionLimit) throw Error('max depth exceeded');
-  if (!isJsonRecord(obj)) throw jsonFieldError(where, 'must be an object', obj);
+  if (!isJsonRecord(obj)) throw jsonFieldError(`${parent}[${index}]`, 'must be an object', obj);
   const tags = obj.tags;
   if (tags !== undefined && tags !== null && !isJsonRecord(tags))
-    throw jsonFieldError(`${where}.tags`, 'must be an object', tags);
+    throw jsonFieldError(at(parent, index, 'tags'), 'must be an object', tags);
   const location = obj.location;
   if (location !== undefined && location !== null && !Array.isArray(location))
-    throw jsonFieldError(`${where}.location`, 'must be a list of numbers', location);
-  const blob = jsonString(obj.blob, `${where}.blob`);
-  const id = jsonString(obj.id, `${where}.id`);
-  const parentId = jsonString(jsonPick(obj, 'parent_id', 'parentId'), `${where}.parent_id`);
-  const granularity = jsonUint(obj.granularity, `${where}.granularity`);
-  const adjacency = jsonUint(obj.adjacency, `${where}.adjacency`);
-  let mimeType = jsonString(jsonPick(obj, 'mime_type', 'mimeType'), `${where}.mime_type`);
-  const weight = jsonNumber(obj.weight, `${where}.weight`);
-  const uri = jsonString(obj.uri, `${where}.uri`);
-  const offset = jsonNumber(obj.offset, `${where}.offset`);
+    throw jsonFieldError(at(parent, index, 'location'), 'must be a list of numbers', location);
+  const blob = strField(obj.blob, parent, index, 'blob');
+  const id = strField(obj.id, parent, index, 'id');
+  const parentId = strField(pick(obj, 'parent_id', 'parentId'), parent, index, 'parent_id');
+  const granularity = uintField(obj.granularity, parent, index, 'granularity');
+  const adjacency = uintField(obj.adjacency, parent, index, 'adjacency');
+  let mimeType = strField(pick(obj, 'mime_type', 'mimeType'), parent, index, 'mime_type');
+  const weight = numField(obj.weight, parent, index, 'weight');
+  const uri = strField(obj.uri, parent, index, 'uri');
+  const offset = numField(obj.offset, parent, index, 'offset');
   const locations = (location as unknown[] | null | undefined)?.map(
-    (x, i) => jsonNumber(x, `${where}.location[${i}]`) ?? 0,
+    (x, i) => jsonNumber(x, `${at(parent, index, 'location')}[${i}]`) ?? 0,
   );
-  const modality = jsonString(obj.modality, `${where}.modality`);
-  const scores = jsonScores(obj.scores, `${where}.scores`);
-  const evaluations = jsonScores(obj.evaluations, `${where}.evaluations`);
-  const chunks = subDocuments(obj.chunks, `${where}.chunks`, depth + 1);
-  const matches = subDocuments(obj.matches, `${where}.matches`, depth + 1);
-  const embedding = jsonNdArray(obj.embedding, `${where}.embedding`);
+  const modality = strField(obj.modality, parent, index, 'modality');
+  const scores = obj.scores == null ? undefined : jsonScores(obj.scores, at(parent, index, 'scores'));
+  const evaluations =
+    obj.evaluations == null ? undefined : jsonScores(obj.evaluations, at(parent, index, 'evaluations'));
+  const chunks =
+    obj.chunks == null ? undefined : subDocuments(obj.chunks, at(parent, index, 'chunks'), depth + 1);
+  const matches =
+    obj.matches == null ? undefined : subDocuments(obj.matches, at(parent, index, 'matches'), depth + 1);
+  const embedding =
+    obj.embedding == null ? undefined : jsonNdArray(obj.embedding, at(parent, index, 'embedding'));
   // content in docarray's field order (blob, tensor, text): the last one set wins
-  const blobBytes = blob === undefined ? undefined : jsonBase64(blob, `${where}.blob`);
-  const tensor = jsonNdArray(obj.tensor, `${where}.tensor`);
-  const text = jsonString(obj.text, `${where}.text`);
+  const blobBytes = blob === undefined ? undefined : jsonBase64(blob, at(parent, index, 'blob'));
+  const tensor = obj.tensor == null ? undefined : jsonNdArray(obj.tensor, at(parent, index, 'tensor'));
+  const text = strField(obj.text, parent, index, 'text');
   // a Document's text setter: non-empty text gives `text/plain` when no mime type is set
   if (text !== undefined && text !== '' && !mimeType) mimeType = 'text/plain';
 
@@ -161,17 +197,17 @@ function writeDocument(w: WireWriter, obj: unknown, where: string, depth: number
   if (mimeType) w.tag(T.mimeType).string(mimeType);
   if (offset) w.tag(T.offset).float(offset);
   if (locations !== undefined && locations.length > 0) {
-    const at = w.fork(T.location);
+    const field = w.fork(T.location);
     for (const x of locations) w.float(x);
-    w.ldelim(at);
+    w.ldelim(field);
   }
   if (chunks) for (const c of chunks) w.tag(T.chunks).bytes(c);
   if (matches) for (const m of matches) w.tag(T.matches).bytes(m);
   if (embedding !== undefined) writeNdArray(w, T.embedding, embedding, depth);
   if (isJsonRecord(tags) && Object.keys(tags).length > 0) {
-    const at = w.fork(T.tags);
+    const field = w.fork(T.tags);
     writeStruct(w, tags, depth + 1);
-    w.ldelim(at);
+    w.ldelim(field);
   }
   if (scores) writeScores(w, T.scores, scores, depth);
   if (evaluations) writeScores(w, T.evaluations, evaluations, depth);
@@ -186,7 +222,7 @@ function subDocuments(v: unknown, where: string, depth: number): Uint8Array[] | 
   if (!Array.isArray(v)) throw jsonFieldError(where, 'must be a list of documents', v);
   return v.map((d, i) => {
     const w = new WireWriter(256);
-    writeDocument(w, d, `${where}[${i}]`, depth);
+    writeDocument(w, d, where, i, depth);
     return w.finish();
   });
 }
@@ -194,7 +230,7 @@ function subDocuments(v: unknown, where: string, depth: number): Uint8Array[] | 
 /** An `NdArrayProto` as `ndarrayToProto` builds it: dense bytes, shape, numpy dtype, `cls_name: 'numpy'`. */
 function writeNdArray(w: WireWriter, tag: number, a: NdArray, depth: number): void {
   if (depth + 2 > protobuf.util.recursionLimit) throw Error('max depth exceeded');
-  const at = w.fork(tag);
+  const field = w.fork(tag);
   const dense = w.fork(TAG_DENSE);
   w.tag(TAG_BUFFER).bytes(a.toBytes());
   if (a.shape.length > 0) {
@@ -205,7 +241,7 @@ function writeNdArray(w: WireWriter, tag: number, a: NdArray, depth: number): vo
   w.tag(TAG_DTYPE).string(numpyDTypeStr(a.dtype));
   w.ldelim(dense);
   w.tag(TAG_CLS_NAME).string('numpy');
-  w.ldelim(at);
+  w.ldelim(field);
 }
 
 /** A `map<string, NamedScoreProto>`: only the non-default members of each score, as `scoresToProto`. */

@@ -84,4 +84,16 @@ void describe('WireWriter writes what protobufjs writes', () => {
     assert.equal(got.length, want.length);
     assert.ok(Buffer.from(got).equals(Buffer.from(want)));
   });
+
+  void test('the scratch writer starts empty each time and its copies stay intact', () => {
+    const a: Op[] = [['msg', 10, [['string', 'first'.repeat(50)]]]];
+    const b: Op[] = [['string', 'second']];
+    const first = viaWireWriter(a, WireWriter.scratch()).finishCopy();
+    const second = viaWireWriter(b, WireWriter.scratch()).finishCopy();
+    assert.ok(Buffer.from(first).equals(Buffer.from(viaProtobufjs(a).finish())));
+    assert.ok(Buffer.from(second).equals(Buffer.from(viaProtobufjs(b).finish())));
+    const big: Op[] = [['bytes', new Uint8Array(3 * 1024 * 1024).fill(1)]];
+    assert.equal(viaWireWriter(big, WireWriter.scratch()).finishCopy().length, 3 * 1024 * 1024 + 4);
+    assert.ok(Buffer.from(viaWireWriter(b, WireWriter.scratch()).finishCopy()).equals(Buffer.from(second)));
+  });
 });

@@ -23,6 +23,27 @@ export class WireWriter {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
 
+  /**
+   * A writer on this module's scratch buffer, for one synchronous run that ends with
+   * {@link finishCopy}: no buffer grows request after request. (Not for nested use.)
+   */
+  static scratch(): WireWriter {
+    const w = (scratchWriter ??= new WireWriter(64 * 1024));
+    w.pos = 0;
+    return w;
+  }
+
+  /**
+   * The bytes written, copied out (for {@link scratch} writers: the scratch is reused). A scratch
+   * buffer that grew past 1 MiB for a big request is let go.
+   */
+  finishCopy(): Uint8Array {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    if (this === scratchWriter && this.buf.length > SCRATCH_KEEP_BYTES) scratchWriter = undefined;
+    return out;
+  }
+
   /** Room for `n` more bytes. */
   private ensure(n: number): void {
     const need = this.pos + n;
@@ -54,13 +75,29 @@ export class WireWriter {
 
   /** A length-prefixed UTF-8 string. */
   string(s: string): this {
-    const max = s.length * 3;
-    if (max < 128) {
-      this.ensure(1 + max);
-      const n = this.buf.write(s, this.pos + 1, 'utf8');
-      this.buf[this.pos] = n;
-      this.pos += 1 + n;
-      return this;
+    const len = s.length;
+    if (len < 128) {
+      // short strings (ids, mime types, keys): ASCII by hand, cheaper than a call into Buffer#write
+      this.ensure(1 + len * 3);
+      const b = this.buf;
+      const start = this.pos + 1;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[start + i] = c;
+      }
+      if (i === len) {
+        b[this.pos] = len;
+        this.pos = start + len;
+        return this;
+      }
+      if (len * 3 < 128) {
+        const n = b.write(s, start, 'utf8');
+        b[this.pos] = n;
+        this.pos = start + n;
+        return this;
+      }
     }
     const n = Buffer.byteLength(s, 'utf8');
     this.uint32(n);
@@ -131,3 +168,8 @@ export class WireWriter {
     return this.buf.subarray(0, this.pos);
   }
 }
+
+/** The shared writer of {@link WireWriter.scratch}. */
+let scratchWriter: WireWriter | undefined;
+/** A scratch buffer larger than this is not kept after its request. */
+const SCRATCH_KEEP_BYTES = 1024 * 1024;

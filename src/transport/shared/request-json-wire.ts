@@ -59,7 +59,7 @@ function newRequestId(): string {
 export function jsonRequestToWire(body: unknown, options: ParseJsonRequestOptions = {}): JsonWireRequest {
   const head = parseJsonRequestHead(body, options);
   const requestId = head.requestId ?? newRequestId();
-  const w = new WireWriter();
+  const w = WireWriter.scratch();
   const header = w.fork(TAG_HEADER);
   w.tag(TAG_REQUEST_ID).string(requestId).tag(TAG_EXEC_ENDPOINT).string(head.endpoint);
   if (head.targetExecutor) w.tag(TAG_TARGET_EXECUTOR).string(head.targetExecutor);
@@ -77,7 +77,7 @@ export function jsonRequestToWire(body: unknown, options: ParseJsonRequestOption
     throw unprocessableDocs(err);
   }
   w.ldelim(docs).ldelim(data);
-  return { bytes: w.finish(), requestId, head };
+  return { bytes: w.finishCopy(), requestId, head };
 }
 
 /**
