@@ -14,369 +14,13 @@
  * docsJsonFromWire(encodeDocs([new Document({ id: 'a', text: 'hi' })])); // '[{"id":"a",...}]'
  * ```
  */
-import { Code, FlowgateError } from '../core/errors.js';
 import { newDocumentId } from './document.js';
-import {
-  halfToFloat,
-  numpyDTypeStr,
-  parseDType,
-  typedArrayOf,
-  type DType,
-  type TypedArray,
-} from './dtype.js';
 import type { DocsToJsonOptions } from './json-codec.js';
-import { ndarrayFromProto } from './proto-codec.js';
-import { WireReader, jsonNumber, jsonString } from './wire-reader.js';
+import { ndJson, readNdArray, type NdWire } from './wire-ndarray.js';
+import { RECURSION_LIMIT, WireReader, jsonNumber, jsonString, tooDeep } from './wire-reader.js';
+import { structJsonFromWire } from './wire-struct.js';
 
-export { WireReader, jsonNumber, jsonString } from './wire-reader.js';
-
-/** protobufjs' `util.recursionLimit`: a message nested deeper fails to decode. */
-const RECURSION_LIMIT = 100;
-
-function tooDeep(): Error {
-  return new Error('maximum nesting depth exceeded');
-}
-
-/**
- * The JSON text of an encoded `google.protobuf.Struct` ending at `end`, as
- * `JSON.stringify(structToJson(Struct.decode(bytes)))` writes it (`{}` when empty).
- *
- * @example
- * ```ts
- * const r = new WireReader(google.protobuf.Struct.encode(jsonToStruct({ k: 1 })).finish());
- * structJsonFromWire(r, r.len, 0); // '{"k":1}'
- * ```
- */
-export function structJsonFromWire(r: WireReader, end: number, depth: number): string {
-  if (depth > RECURSION_LIMIT) throw tooDeep();
-  // A JS object orders keys as structToJson's output does: integer-like keys first, a repeated key
-  // keeps its first place and its last value. `__proto__` never reaches the output.
-  let entries: Record<string, string> | undefined;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag >>> 3 !== 1) {
-      r.skipType(tag & 7, depth);
-      continue;
-    }
-    const e = r.lengthEnd(end);
-    let kS = 0;
-    let kE = 0;
-    let value = 'null';
-    while (r.pos < e) {
-      const t = r.uint32();
-      const f = t >>> 3;
-      if (f === 1) {
-        kE = r.lengthEnd(e);
-        kS = r.pos;
-        r.pos = kE;
-      } else if (f === 2) {
-        const ve = r.lengthEnd(e);
-        value = valueJson(r, ve, depth + 1);
-      } else r.skipType(t & 7, depth);
-    }
-    r.checkEnd(e);
-    const key = r.str(kS, kE);
-    if (key !== '__proto__') (entries ??= {})[key] = value;
-  }
-  r.checkEnd(end);
-  if (entries === undefined) return '{}';
-  let out = '';
-  for (const k of Object.keys(entries)) out += (out === '' ? '{' : ',') + jsonString(k) + ':' + entries[k]!;
-  return out === '' ? '{}' : out + '}';
-}
-
-/** The JSON of a `google.protobuf.Value` (valueToJson's precedence: string, number, bool, struct, list). */
-function valueJson(r: WireReader, end: number, depth: number): string {
-  if (depth > RECURSION_LIMIT) throw tooDeep();
-  let str: string | undefined;
-  let num: string | undefined;
-  let bool: string | undefined;
-  let struct: string | undefined;
-  let list: string | undefined;
-  while (r.pos < end) {
-    const t = r.uint32();
-    switch (t >>> 3) {
-      case 1:
-        r.uint32();
-        break;
-      case 2:
-        num = jsonNumber(r.double());
-        break;
-      case 3: {
-        const e = r.lengthEnd(end);
-        str = r.json(r.pos, e);
-        r.pos = e;
-        break;
-      }
-      case 4:
-        bool = r.uint32() !== 0 ? 'true' : 'false';
-        break;
-      case 5:
-        struct = structJsonFromWire(r, r.lengthEnd(end), depth + 1);
-        break;
-      case 6:
-        list = listJson(r, r.lengthEnd(end), depth + 1);
-        break;
-      default:
-        r.skipType(t & 7, depth);
-    }
-  }
-  r.checkEnd(end);
-  return str ?? num ?? bool ?? struct ?? list ?? 'null';
-}
-
-function listJson(r: WireReader, end: number, depth: number): string {
-  if (depth > RECURSION_LIMIT) throw tooDeep();
-  let out = '[';
-  while (r.pos < end) {
-    const t = r.uint32();
-    if (t >>> 3 === 1) {
-      const v = valueJson(r, r.lengthEnd(end), depth + 1);
-      out += out.length === 1 ? v : ',' + v;
-    } else r.skipType(t & 7, depth);
-  }
-  r.checkEnd(end);
-  return out + ']';
-}
-
-/** A decoded `NdArrayProto`: where its dense buffer lies in the bytes, its shape and dtype. */
-interface NdWire {
-  dense: boolean;
-  sparse: boolean;
-  clsName: string;
-  bufS: number;
-  bufE: number;
-  shape: number[];
-  dtype: string;
-}
-
-function readDense(r: WireReader, end: number, depth: number, nd: NdWire | undefined): NdWire {
-  if (depth > RECURSION_LIMIT) throw tooDeep();
-  const out: NdWire = nd ?? {
-    dense: true,
-    sparse: false,
-    clsName: '',
-    bufS: 0,
-    bufE: 0,
-    shape: [],
-    dtype: '',
-  };
-  while (r.pos < end) {
-    const t = r.uint32();
-    switch (t >>> 3) {
-      case 1:
-        out.bufE = r.lengthEnd(end);
-        out.bufS = r.pos;
-        r.pos = out.bufE;
-        break;
-      case 2:
-        r.uint32List(t, end, out.shape);
-        break;
-      case 3: {
-        const e = r.lengthEnd(end);
-        out.dtype = r.str(r.pos, e);
-        r.pos = e;
-        break;
-      }
-      default:
-        r.skipType(t & 7, depth);
-    }
-  }
-  r.checkEnd(end);
-  return out;
-}
-
-/** Reads (and so checks) a `SparseNdArrayProto`, which the JSON path refuses anyway. */
-function readSparse(r: WireReader, end: number, depth: number): void {
-  if (depth > RECURSION_LIMIT) throw tooDeep();
-  const shape: number[] = [];
-  while (r.pos < end) {
-    const t = r.uint32();
-    const f = t >>> 3;
-    if (f === 1 || f === 2) readDense(r, r.lengthEnd(end), depth + 1, undefined);
-    else if (f === 3) r.uint32List(t, end, shape);
-    else r.skipType(t & 7, depth);
-  }
-  r.checkEnd(end);
-}
-
-function readNdArray(r: WireReader, end: number, depth: number): NdWire {
-  if (depth > RECURSION_LIMIT) throw tooDeep();
-  const nd: NdWire = { dense: false, sparse: false, clsName: '', bufS: 0, bufE: 0, shape: [], dtype: '' };
-  while (r.pos < end) {
-    const t = r.uint32();
-    switch (t >>> 3) {
-      case 1:
-        // a second dense part replaces the first, as the generated decoder does
-        nd.dense = true;
-        nd.bufS = nd.bufE = 0;
-        nd.shape = [];
-        nd.dtype = '';
-        readDense(r, r.lengthEnd(end), depth + 1, nd);
-        break;
-      case 2:
-        nd.sparse = true;
-        readSparse(r, r.lengthEnd(end), depth + 1);
-        break;
-      case 3: {
-        const e = r.lengthEnd(end);
-        nd.clsName = r.str(r.pos, e);
-        r.pos = e;
-        break;
-      }
-      case 4:
-        structJsonFromWire(r, r.lengthEnd(end), depth + 1);
-        break;
-      default:
-        r.skipType(t & 7, depth);
-    }
-  }
-  r.checkEnd(end);
-  return nd;
-}
-
-interface DTypeWire {
-  dtype: DType;
-  bigEndian: boolean;
-  width: number;
-  /** numpy's `dtype.str` of the dtype, as the base64 form writes it. */
-  str: string;
-}
-
-const dtypeCache = new Map<string, DTypeWire | null>();
-
-function dtypeOf(s: string): DTypeWire | null {
-  let d = dtypeCache.get(s);
-  if (d === undefined) {
-    try {
-      const p = parseDType(s);
-      d = { ...p, width: typedArrayOf(p.dtype).BYTES_PER_ELEMENT, str: numpyDTypeStr(p.dtype) };
-    } catch {
-      d = null;
-    }
-    if (dtypeCache.size < 256) dtypeCache.set(s, d);
-  }
-  return d;
-}
-
-/**
- * The JSON of a tensor or embedding, as `documentToJson` writes the NdArray `ndarrayFromProto`
- * makes of it (`null` when it holds nothing). What `ndarrayFromProto` refuses, it refuses here
- * with the same error (it is called to say so).
- */
-function ndJson(r: WireReader, nd: NdWire, base64: boolean, field: string): string {
-  if (nd.sparse) ndarrayFromProto({ sparse: {}, clsName: nd.clsName }, field);
-  if (!nd.dense) return 'null';
-  const shape = nd.shape;
-  const bytes = nd.bufE - nd.bufS;
-  if (bytes === 0 && shape.length === 0) return 'null';
-  const dt = dtypeOf(nd.dtype || (bytes === 0 ? 'float64' : ''));
-  let size = 1;
-  for (const d of shape) size *= d;
-  if (dt === null || bytes !== size * dt.width) {
-    ndarrayFromProto({ dense: { buffer: r.buf.subarray(nd.bufS, nd.bufE), shape, dtype: nd.dtype } }, field);
-    throw new FlowgateError(Code.InvalidArgument, `${field}: malformed array`);
-  }
-  const swap = dt.width > 1 && dt.bigEndian;
-  if (base64) {
-    let b64: string;
-    if (swap) b64 = Buffer.from(swapped(r.buf, nd.bufS, nd.bufE, dt.width)).toString('base64');
-    else b64 = r.buf.toString('base64', nd.bufS, nd.bufE);
-    return `{"dense":{"buffer":"${b64}","shape":[${shape.join(',')}],"dtype":"${dt.str}"},"cls_name":"numpy"}`;
-  }
-  const data = typedView(r.buf, nd.bufS, nd.bufE, dt, size, swap);
-  const row = rowWriter(dt.dtype);
-  if (shape.length === 0) return row(data, 0, 1).slice(1, -1); // a 0-d array is its one value
-  return nest(data, shape, 0, 0, row).text;
-}
-
-function swapped(buf: Buffer, s: number, e: number, width: number): Uint8Array {
-  const copy = new Uint8Array(e - s);
-  copy.set(buf.subarray(s, e));
-  for (let i = 0; i < copy.length; i += width) {
-    for (let lo = i, hi = i + width - 1; lo < hi; lo++, hi--) {
-      const t = copy[lo]!;
-      copy[lo] = copy[hi]!;
-      copy[hi] = t;
-    }
-  }
-  return copy;
-}
-
-function typedView(
-  buf: Buffer,
-  s: number,
-  e: number,
-  dt: DTypeWire,
-  size: number,
-  swap: boolean,
-): TypedArray {
-  const ctor = typedArrayOf(dt.dtype);
-  if (!swap && (buf.byteOffset + s) % dt.width === 0) return new ctor(buf.buffer, buf.byteOffset + s, size);
-  // a copy: an unaligned Buffer view cannot back a typed array of wider elements
-  const copy = swap ? swapped(buf, s, e, dt.width) : new Uint8Array(buf.subarray(s, e));
-  return new ctor(copy.buffer, copy.byteOffset, size);
-}
-
-/**
- * Writes `n` elements of `d` from `at` as a JSON list, as JSON.stringify writes them (a plain
- * array handed to JSON.stringify: its number formatting is the fastest there is, and it writes
- * NaN and the infinities as null).
- */
-type RowWriter = (d: TypedArray, at: number, n: number) => string;
-
-const numberRow: RowWriter = (d, at, n) => {
-  const row = new Array<number>(n);
-  for (let i = 0; i < n; i++) row[i] = d[at + i] as number;
-  return JSON.stringify(row);
-};
-const bigRow: RowWriter = (d, at, n) => {
-  const row = new Array<number>(n);
-  for (let i = 0; i < n; i++) row[i] = Number(d[at + i]);
-  return JSON.stringify(row);
-};
-const boolRow: RowWriter = (d, at, n) => {
-  const row = new Array<boolean>(n);
-  for (let i = 0; i < n; i++) row[i] = d[at + i] !== 0;
-  return JSON.stringify(row);
-};
-const halfRow: RowWriter = (d, at, n) => {
-  const row = new Array<number>(n);
-  for (let i = 0; i < n; i++) row[i] = halfToFloat(d[at + i] as number);
-  return JSON.stringify(row);
-};
-
-function rowWriter(dtype: DType): RowWriter {
-  switch (dtype) {
-    case 'float16':
-      return halfRow;
-    case 'bool':
-      return boolRow;
-    case 'int64':
-    case 'uint64':
-      return bigRow;
-    default:
-      return numberRow;
-  }
-}
-
-function nest(
-  d: TypedArray,
-  shape: number[],
-  dim: number,
-  at: number,
-  row: RowWriter,
-): { text: string; at: number } {
-  const n = shape[dim]!;
-  if (dim === shape.length - 1) return { text: row(d, at, n), at: at + n };
-  let out = '[';
-  for (let i = 0; i < n; i++) {
-    const sub = nest(d, shape, dim + 1, at, row);
-    out += i === 0 ? sub.text : ',' + sub.text;
-    at = sub.at;
-  }
-  return { text: out + ']', at };
-}
+export { structJsonFromWire } from './wire-struct.js';
 
 /** Named scores being read: the JSON of each (null while an entry has no value yet). */
 type ScoreEntries = Record<string, string | null>;
@@ -550,17 +194,90 @@ export function documentJsonFromWire(r: WireReader, end: number, depth: number, 
     if (blobE > blobS) blob = '"' + r.buf.toString('base64', blobS, blobE) + '"';
   } else if (tensor !== undefined) tensorJson = ndJson(r, tensor, base64, 'tensor');
   const emb = embedding === undefined ? 'null' : ndJson(r, embedding, base64, 'embedding');
-  return (
-    `{"id":${id},"parent_id":${r.strOrNull(sp[14]!, sp[15]!)},` +
-    `"granularity":${granularity || 'null'},"adjacency":${adjacency || 'null'},` +
-    `"blob":${blob},"tensor":${tensorJson},"mime_type":${mime},"text":${text},` +
-    `"weight":${weight ? jsonNumber(weight) : 'null'},"uri":${r.strOrNull(sp[18]!, sp[19]!)},` +
-    `"tags":${tags === '{}' ? 'null' : tags},"offset":${offset ? jsonNumber(offset) : 'null'},` +
-    `"location":${location === undefined ? 'null' : '[' + location + ']'},"embedding":${emb},` +
-    `"modality":${r.strOrNull(sp[20]!, sp[21]!)},"evaluations":${scoresJson(evaluations)},` +
-    `"scores":${scoresJson(scores)},"chunks":${chunks === undefined ? 'null' : '[' + chunks + ']'},` +
-    `"matches":${matches === undefined ? 'null' : '[' + matches + ']'}}`
+  return fill(
+    id,
+    r.strOrNull(sp[14]!, sp[15]!),
+    granularity ? '' + granularity : 'null',
+    adjacency ? '' + adjacency : 'null',
+    blob,
+    tensorJson,
+    mime,
+    text,
+    weight ? jsonNumber(weight) : 'null',
+    r.strOrNull(sp[18]!, sp[19]!),
+    tags === '{}' ? 'null' : tags,
+    offset ? jsonNumber(offset) : 'null',
+    location === undefined ? 'null' : '[' + location + ']',
+    emb,
+    r.strOrNull(sp[20]!, sp[21]!),
+    scoresJson(evaluations),
+    scoresJson(scores),
+    chunks === undefined ? 'null' : '[' + chunks + ']',
+    matches === undefined ? 'null' : '[' + matches + ']',
   );
+}
+
+/** documentToJson's keys, in its order. */
+const KEYS = [
+  'id',
+  'parent_id',
+  'granularity',
+  'adjacency',
+  'blob',
+  'tensor',
+  'mime_type',
+  'text',
+  'weight',
+  'uri',
+  'tags',
+  'offset',
+  'location',
+  'embedding',
+  'modality',
+  'evaluations',
+  'scores',
+  'chunks',
+  'matches',
+];
+
+/**
+ * The constant text around the values of a document whose non-null fields are the bits of a mask:
+ * `{"id":`, then `,"parent_id":null,...,"mime_type":` up to the next value, and so on. A document
+ * is then a handful of pieces, not forty: the string stays cheap to flatten and write.
+ */
+const segmentCache = new Map<number, string[]>();
+
+function segments(mask: number): string[] {
+  let segs = segmentCache.get(mask);
+  if (segs !== undefined) return segs;
+  segs = [];
+  let cur = '';
+  for (let i = 0; i < KEYS.length; i++) {
+    cur += `${i === 0 ? '{' : ','}"${KEYS[i]}":`;
+    if (mask & (1 << i)) {
+      segs.push(flat(cur));
+      cur = '';
+    } else cur += 'null';
+  }
+  segs.push(flat(cur + '}'));
+  if (segmentCache.size < 4096) segmentCache.set(mask, segs);
+  return segs;
+}
+
+/** `s` as one flat string (not a rope of the pieces it was built from). */
+function flat(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
+/** The document's JSON from the JSON of its 19 values in key order (`'null'` for null). */
+function fill(...values: string[]): string {
+  let mask = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] !== 'null') mask |= 1 << i;
+  const segs = segments(mask);
+  let out = segs[0]!;
+  let j = 1;
+  for (let i = 0; i < values.length; i++) if (mask & (1 << i)) out += values[i]! + segs[j++]!;
+  return out;
 }
 
 /**

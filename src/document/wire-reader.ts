@@ -13,12 +13,28 @@
  * ```
  */
 
+/** protobufjs' `util.recursionLimit`: a message nested deeper fails to decode. */
+export const RECURSION_LIMIT = 100;
+
+/** The error of a message nested deeper than {@link RECURSION_LIMIT}. */
+export function tooDeep(): Error {
+  return new Error('maximum nesting depth exceeded');
+}
+
 const f32 = new Float32Array(1);
 const f32Bytes = new Uint8Array(f32.buffer);
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 
-/** The JSON text of a number, as `JSON.stringify` writes it (`null` for NaN and the infinities). */
+/**
+ * The JSON text of a number, as `JSON.stringify` writes it (`null` for NaN and the infinities).
+ *
+ * @example
+ * ```ts
+ * jsonNumber(0.5); // '0.5'
+ * jsonNumber(NaN); // 'null'
+ * ```
+ */
 export function jsonNumber(n: number): string {
   return n - n === 0 ? '' + n : 'null';
 }
@@ -31,7 +47,14 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 // eslint-disable-next-line no-control-regex
 const SPECIAL_BYTE = /[\u0000-\u001f"\\\u0080-\u00ff]/;
 
-/** The JSON text of a string, as `JSON.stringify` writes it. */
+/**
+ * The JSON text of a string, as `JSON.stringify` writes it.
+ *
+ * @example
+ * ```ts
+ * jsonString('a"b'); // '"a\\"b"'
+ * ```
+ */
 export function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
 }
@@ -192,7 +215,7 @@ export class WireReader {
 
   /** Skips a field of wire type `wireType` (as protobufjs' `skipType`). */
   skipType(wireType: number, depth: number): void {
-    if (depth > 100) throw new Error('maximum nesting depth exceeded');
+    if (depth > RECURSION_LIMIT) throw tooDeep();
     switch (wireType) {
       case 0:
         this.uint32();

@@ -474,3 +474,56 @@ void test('answerJsonFromWire: an empty message is a default answer; malformed b
   }
   assert.ok(thrown > 100, `${thrown}`);
 });
+
+void test('answerJsonFromWire: nesting as deep as protobufjs allows is written, deeper fails like it', () => {
+  let decodedDeepest = 0;
+  for (let levels = 95; levels <= 105; levels++) {
+    // built by hand: the encoder has a depth limit of its own
+    let d = docarray.DocumentProto.encode({ id: 'leaf', text: 'x' }).finish();
+    for (let i = 0; i < levels; i++) {
+      const head = docarray.DocumentProto.encode({ id: `d${i}` }).finish();
+      d = concat(head, protobuf.Writer.create().uint32(114).bytes(d).finish());
+    }
+    const docs = protobuf.Writer.create().uint32(10).bytes(d).finish();
+    const bytes = jina.DataRequestProto.encode({
+      header: { requestId: 'r' },
+      data: { docsBytes: docs },
+    }).finish();
+    if (assertSame(bytes, {}, `${levels} levels of chunks`)) decodedDeepest = levels;
+    let v = google.protobuf.Value.encode({ numberValue: 1 }).finish();
+    for (let i = 0; i < levels; i++) {
+      const list = protobuf.Writer.create().uint32(10).bytes(v).finish();
+      v = protobuf.Writer.create().uint32(50).bytes(list).finish();
+    }
+    const struct = protobuf.Writer.create()
+      .uint32(10)
+      .fork()
+      .uint32(10)
+      .string('k')
+      .uint32(18)
+      .bytes(v)
+      .ldelim()
+      .finish();
+    const withParams = concat(protobuf.Writer.create().uint32(18).bytes(struct).finish(), bytes);
+    assertSame(withParams, {}, `${levels} levels of parameters`);
+  }
+  assert.ok(decodedDeepest >= 95 && decodedDeepest < 105, `${decodedDeepest}`);
+});
+
+void test('answerJsonFromWire: invalid UTF-8 in a Buffer (as grpc-js hands answers over) reads as the old path reads it', () => {
+  const bad = [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf0, 0x9f, 0x98], [0xe2, 0x82], [0x61, 0x80, 0x22]];
+  for (const b of bad.map((x) => Buffer.from(x))) {
+    const doc = protobuf.Writer.create()
+      .uint32(10)
+      .bytes(b)
+      .uint32(34)
+      .bytes(concat(Buffer.from('a'), b))
+      .finish();
+    const docs = protobuf.Writer.create().uint32(10).bytes(doc).finish();
+    const msg = jina.DataRequestProto.encode({
+      header: { requestId: b.toString('latin1') },
+      data: { docsBytes: docs },
+    });
+    assert.ok(assertSame(Buffer.from(msg.finish()), {}, b.toString('hex')));
+  }
+});
