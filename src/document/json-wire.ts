@@ -25,7 +25,7 @@ import {
   jsonUint,
 } from './json-codec.js';
 import type { NdArray } from './ndarray.js';
-import { writeStruct } from './struct-wire.js';
+import { writeStruct } from './json-wire-struct.js';
 import { WireWriter } from './wire-writer.js';
 
 /** Tags of `DocumentProto` (field number << 3 | wire type), as its generated encoder writes them. */
