@@ -76,6 +76,20 @@ try {
   await grpc.close();
 }
 
+const http = new Flow().configGateway({ protocol: 'http' }).add({ uses: here('./executors.ts') + ':Upper' });
+await http.start();
+try {
+  const res = await fetch('http://127.0.0.1:' + http.port + '/post', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ data: [{ text: 'abc' }], execEndpoint: '/' }),
+  });
+  const body = (await res.json()) as { data: { text: string }[] };
+  out.http = { texts: body.data.map((d) => d.text), gatewayPid: http.pids.at(-1) };
+} finally {
+  await http.close();
+}
+
 const custom = new Flow()
   .configGateway({ uses: here('./gateway.ts') + ':PlainGateway', protocol: 'http' })
   .add({ uses: here('./executors.ts') + ':Upper' });
@@ -93,6 +107,7 @@ let dir: string;
 let remove: () => Promise<void>;
 let out: {
   grpc: { texts: string[]; executorPid: number; gatewayPid: number };
+  http: { texts: string[]; gatewayPid: number };
   custom: { answer: unknown; gatewayPid: number };
 };
 
@@ -158,6 +173,32 @@ void test('a gRPC Gateway process loads neither tsx nor another protocol, metric
     'undici',
   ].filter((p) => loaded.has(p));
   assert.deepEqual(unwanted, [], `the gRPC Gateway loaded ${unwanted.join(', ')}`);
+});
+
+void test('an HTTP Gateway that served data requests only loaded no OpenAPI, Swagger UI, Ajv or fast-json-stringify', async () => {
+  assert.deepEqual(out.http.texts, ['ABC']);
+  const r = await report(out.http.gatewayPid);
+  const loaded = packages(r);
+  assert.ok(loaded.has('fastify'), `the report saw the Gateway's modules: ${[...loaded].join(', ')}`);
+  // Built on the first GET /openapi.json or /docs (server-openapi.ts); schemas only describe
+  // (server-schema-compilers.ts).
+  const unwanted = [
+    '@fastify/swagger',
+    '@fastify/swagger-ui',
+    'yaml',
+    'json-schema-resolver',
+    '@fastify/ajv-compiler',
+    '@fastify/fast-json-stringify-compiler',
+    'ajv',
+    'ajv-formats',
+    'graphql',
+    'ws',
+    'tsx',
+  ].filter((p) => loaded.has(p));
+  assert.deepEqual(unwanted, [], `the HTTP Gateway loaded ${unwanted.join(', ')}`);
+  // Fastify's own error serializer needs fast-json-stringify's small runtime, not its compiler.
+  const compiler = r.cjs.filter((m) => /node_modules\/fast-json-stringify\/index\.js$/.test(m));
+  assert.deepEqual(compiler, []);
 });
 
 void test('the Executor keeps the parent tsx (its module is TypeScript)', async () => {

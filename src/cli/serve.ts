@@ -216,7 +216,9 @@ export async function serveGateway(config: GatewayProcessConfig): Promise<Gatewa
       ...rest.gatewayOptions,
       authenticate: await loadAuthHook(rest.gatewayOptions.authenticate),
     };
+    const { memoryReliefThresholdMb } = await import('../serve/memory-relief.js');
     const runtime = new GatewayRuntime({
+      memoryReliefMb: memoryReliefThresholdMb(),
       ...rest,
       gatewayOptions,
       uses: uses && (await loadGatewayClass(uses)),

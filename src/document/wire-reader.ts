@@ -173,6 +173,14 @@ export class WireReader {
    */
   json(s: number, e: number): string {
     const b = this.buf as FastBuffer;
+    if (e - s <= 32) {
+      // short (ids, names): checked in JS, cheaper than a regular expression call
+      for (let i = s; i < e; i++) {
+        const c = b[i]!;
+        if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) return jsonString(b.utf8Slice(s, e));
+      }
+      return '"' + b.latin1Slice(s, e) + '"';
+    }
     const latin1 = b.latin1Slice(s, e);
     if (!SPECIAL_BYTE.test(latin1)) return '"' + latin1 + '"';
     return jsonString(b.utf8Slice(s, e));

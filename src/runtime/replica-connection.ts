@@ -2,7 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { AbortLike } from '../core/abort-like.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { DataRequest } from '../proto/request.js';
-import { createJinaClient, duplex, type JinaClientOptions } from '../transport/grpc/link.js';
+import { H2Client } from '../transport/grpc/h2-client.js';
+import type { HopCall, HopClient, HopDuplex } from '../transport/grpc/hop-client.js';
+import { createJinaClient, type JinaClientOptions } from '../transport/grpc/link.js';
 import {
   JinaDataRequestRPCService,
   JinaRPCService,
@@ -33,7 +35,29 @@ export interface ReplicaConnectionOptions extends JinaClientOptions {
    * reports NOT_SERVING. Default true.
    */
   watchHealth?: boolean;
+  /**
+   * The client under the calls: `h2` (default; a plain `node:http2` session, see `H2Client`) or
+   * `grpc-js`. Calls with `credentials` (TLS) always use grpc-js. Default from the environment's
+   * `FLOWGATE_HOP_TRANSPORT`, else `h2`.
+   */
+  transport?: 'h2' | 'grpc-js';
 }
+
+/** The client of one replica: grpc-js for TLS or when asked, else the `node:http2` client. */
+function createHopClient(address: string, options: ReplicaConnectionOptions): HopClient {
+  const transport =
+    options.transport ?? (process.env.FLOWGATE_HOP_TRANSPORT === 'grpc-js' ? 'grpc-js' : 'h2');
+  if (transport === 'grpc-js' || options.credentials) return createJinaClient(address, options);
+  const authority = options.channelOptions?.['grpc.default_authority'];
+  return new H2Client(address, {
+    compression: options.compression,
+    maxMessageBytes: options.maxMessageBytes,
+    authority,
+  });
+}
+
+/** A data request as the parts of its encoding (large documents not copied; see `encodeParts`). */
+const encodeInParts = (r: DataRequest): Uint8Array[] => r.encodeParts();
 
 /** `grpc.health.v1.Health/Watch` on raw bytes: `{service: ""}` encodes to nothing. */
 const HEALTH_WATCH_PATH = '/grpc.health.v1.Health/Watch';
@@ -99,8 +123,9 @@ export function wasDelivered(err: unknown): boolean {
  */
 export class ReplicaConnection {
   readonly address: string;
-  readonly client: grpc.Client;
-  private stream: grpc.ClientDuplexStream<DataRequest, DataRequest> | undefined;
+  /** The replica's client channel (a grpc-js `Client` or an `H2Client`). */
+  readonly client: HopClient;
+  private stream: HopDuplex<DataRequest> | undefined;
   private readonly pending = new Map<string, Pending>();
   private seq = 0;
   private active = 0;
@@ -109,7 +134,7 @@ export class ReplicaConnection {
   private closed = false;
   private readonly unary: boolean;
   private readonly watchHealth: boolean;
-  private watch: grpc.ClientReadableStream<Buffer> | undefined;
+  private watch: HopCall | undefined;
   private rewatchTimer: NodeJS.Timeout | undefined;
   private isDraining = false;
   private closeWhenIdle = false;
@@ -123,7 +148,7 @@ export class ReplicaConnection {
     options: ReplicaConnectionOptions = {},
   ) {
     this.address = address;
-    this.client = createJinaClient(address, options);
+    this.client = createHopClient(address, options);
     this.prefix = `${Math.random().toString(36).slice(2, 8)}-`;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.unary = options.unary ?? false;
@@ -232,9 +257,14 @@ export class ReplicaConnection {
     });
   }
 
-  private ensureStream(): grpc.ClientDuplexStream<DataRequest, DataRequest> {
+  private ensureStream(): HopDuplex<DataRequest> {
     if (this.stream) return this.stream;
-    const stream = duplex(this.client, JinaRPCService.Call, new grpc.Metadata());
+    const def = JinaRPCService.Call;
+    const md = new grpc.Metadata();
+    const stream =
+      this.client instanceof H2Client
+        ? this.client.makeBidiStreamRequest(def.path, encodeInParts, def.responseDeserialize, md, {})
+        : this.client.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, md, {});
     this.stream = stream;
     stream.on('data', (res: DataRequest) => {
       const p = this.pending.get(res.requestId);
@@ -284,9 +314,15 @@ export class ReplicaConnection {
           aborted = true;
           call.cancel();
         };
+        // Over node:http2 a single request goes in parts (large documents not copied).
+        const serialize =
+          this.client instanceof H2Client &&
+          def.path === JinaSingleDataRequestRPCService.process_single_data.path
+            ? (encodeInParts as unknown as (r: Req) => Buffer)
+            : def.requestSerialize;
         const call = this.client.makeUnaryRequest(
           def.path,
-          def.requestSerialize,
+          serialize,
           def.responseDeserialize,
           request,
           options.metadata ?? new grpc.Metadata(),

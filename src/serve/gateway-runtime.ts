@@ -7,6 +7,7 @@ import { Observability, type ObservabilityOptions } from '../runtime/observabili
 import { TRACE_CONTEXT_KEYS } from '../runtime/trace-context.js';
 import type { Compression } from '../transport/grpc/link.js';
 import { loadBuiltinGateway, loadGraphqlRoutes } from './builtin-gateways.js';
+import { startMemoryRelief, type MemoryRelief } from './memory-relief.js';
 import { isOnePort, startOnePort, type RunningOnePort } from './one-port-runtime.js';
 import { ConnectionPool, type DeploymentCallOptions } from '../gateway/connection-pool.js';
 import { executorStreamers } from '../gateway/executor-streamer.js';
@@ -80,6 +81,13 @@ export interface GatewayConfig {
   observability?: ObservabilityOptions;
   /** The Flow's picture (SVG text, from the Flow) that the HTTP Gateway's `/flow` page shows. */
   flowchartSvg?: string;
+  /**
+   * Give memory back after big requests: one full garbage collection when the process is idle and
+   * its resident memory this many MB above its level after the last one (see `memory-relief.ts`).
+   * 0 or absent: off (the process may not be the Gateway's own); a Gateway process has it at
+   * `FLOWGATE_MEMORY_RELIEF_MB` (default 64).
+   */
+  memoryReliefMb?: number;
 }
 
 /** A free TCP port on `host`. */
@@ -112,6 +120,8 @@ export class GatewayRuntime {
   private pool: ConnectionPool | undefined;
   private closing: Promise<void> | undefined;
   private observability: Observability | undefined;
+  /** Gives memory back after big requests (see `memory-relief.ts`). */
+  private relief: MemoryRelief | undefined;
   streamer: GatewayStreamer | undefined;
   /** With one port for several protocols: the listener in front of the Gateways. */
   private front: RunningOnePort | undefined;
@@ -256,6 +266,8 @@ export class GatewayRuntime {
       });
       this.ports = protocols.map(() => this.front!.port);
     }
+    const reliefMb = c.memoryReliefMb ?? 0;
+    if (reliefMb > 0) this.relief = startMemoryRelief({ thresholdMb: reliefMb });
     return this.ports;
   }
 
@@ -296,6 +308,7 @@ export class GatewayRuntime {
    * `drainGateways`), waits for floating work, closes connections.
    */
   close(): Promise<void> {
+    this.relief?.stop();
     this.closing ??= drainGateways({
       gateways: this.gateways,
       running: this.running,

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { defaultGrpcOptions } from './rpc-server.js';
+import type { HopClient } from './hop-client.js';
+import { defaultGrpcOptions } from './grpc-options.js';
 import {
   JinaDiscoverEndpointsRPCService,
   JinaGatewayDryRunRPCService,
@@ -63,7 +64,7 @@ export function createJinaClient(address: string, options: JinaClientOptions = {
 
 /** Calls a unary method by its definition. */
 export function unary<Req, Res>(
-  client: grpc.Client,
+  client: HopClient,
   def: grpc.MethodDefinition<Req, Res>,
   request: Req,
   options: { deadlineMs?: number; metadata?: grpc.Metadata } = {},
@@ -119,7 +120,7 @@ export function duplex<Req, Res>(
 }
 
 /** Health check (`grpc.health.v1.Health/Check`, service `""`): true when SERVING. */
-export async function checkHealth(client: grpc.Client, timeoutMs = 1000): Promise<boolean> {
+export async function checkHealth(client: HopClient, timeoutMs = 1000): Promise<boolean> {
   const def: grpc.MethodDefinition<Buffer, Buffer> = {
     path: '/grpc.health.v1.Health/Check',
     requestStream: false,

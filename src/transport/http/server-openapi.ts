@@ -1,4 +1,7 @@
-import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import type { DescribedRoute, OpenApiApp, OpenApiOptions } from './server-openapi-app.js';
+
+export type { DescribedRoute, OpenApiApp, OpenApiOptions };
 
 /**
  * The OpenAPI description of the HTTP Gateway: shared JSON schemas for documents, requests and
@@ -216,44 +219,60 @@ export function dataRouteSchema(options: DataRouteSchemaOptions): FastifySchema 
   return schema;
 }
 
-/** Options of {@link registerOpenApi}. */
-export interface OpenApiOptions {
-  title?: string;
-  description?: string;
-  version: string;
-  /** Tags in display order, with their descriptions. */
-  tags?: { name: string; description: string }[];
-}
-
 /**
- * Registers the shared schemas, @fastify/swagger (OpenAPI 3, built from the routes registered after
- * this call), `GET /openapi.json`, and Swagger UI at `/docs`. Call before adding routes.
+ * Serves `GET /openapi.json` and Swagger UI at `/docs` (and `/docs/*`), described from the routes
+ * registered after this call: call it before adding routes.
+ *
+ * Nothing of it is built at start: an onRoute hook keeps each route's method, URL and schema, and
+ * the first request for the description builds it (see `server-openapi-app.ts`: @fastify/swagger,
+ * its YAML and JSON-schema libraries, Swagger UI's assets in an app of their own, about 150
+ * modules and 3 MB an idle Gateway would otherwise hold). `/docs` is served by that app; the
+ * request goes through this app's hooks (authentication) first.
+ *
+ * @example
+ * ```ts
+ * const app = await createHttpApp({ logger });
+ * registerOpenApi(app, { title: 'Search', version: '1.0.0' });
+ * app.post('/search', { schema: dataRouteSchema({ summary: 'Search', tags: ['CRUD'] }) }, handler);
+ * ```
  */
-export async function registerOpenApi(app: FastifyInstance, options: OpenApiOptions): Promise<void> {
-  const [{ default: fastifySwagger }, { default: fastifySwaggerUi }] = await Promise.all([
-    import('@fastify/swagger'),
-    import('@fastify/swagger-ui'),
-  ]);
-  for (const s of [documentSchema, statusSchema, responseSchema]) app.addSchema(s);
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
+export function registerOpenApi(app: FastifyInstance, options: OpenApiOptions): void {
+  const routes: DescribedRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    if (route.method === 'HEAD' || isOwnRoute(route.url)) return;
+    routes.push({
+      method: route.method,
+      url: route.url,
+      schema: route.schema,
+      constraints: route.constraints,
+    });
+  });
+  let docs: Promise<OpenApiApp> | undefined;
+  const load = (): Promise<OpenApiApp> => {
+    if (docs) return docs;
+    docs = import('./server-openapi-app.js').then((m) =>
+      m.buildOpenApiApp({
+        ...options,
         title: options.title || DEFAULT_TITLE,
         description: options.description || DEFAULT_DESCRIPTION,
-        version: options.version,
-      },
-      tags: options.tags ?? [],
-    },
-    // Name shared schemas after their $id (components.schemas.Document), not def-0.
-    refResolver: {
-      buildLocalReference: (json, _baseUri, _fragment, i) =>
-        typeof json.$id === 'string' ? json.$id : `def-${i}`,
-    },
-  });
-  await app.register(fastifySwaggerUi, {
-    routePrefix: '/docs',
-    uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: false },
-  });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+        routes,
+        schemas: [documentSchema, statusSchema, responseSchema],
+      }),
+    );
+    // A failure is answered (500) and the next request tries again.
+    docs.catch(() => (docs = undefined));
+    return docs;
+  };
+  app.get('/openapi.json', { schema: { hide: true } }, async () => (await load()).document());
+  const ui = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const served = await load();
+    reply.hijack();
+    served.route(request.raw, reply.raw);
+  };
+  app.get('/docs', { schema: { hide: true } }, ui);
+  app.get('/docs/*', { schema: { hide: true } }, ui);
+}
+
+function isOwnRoute(url: string): boolean {
+  return url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/');
 }

@@ -92,7 +92,7 @@ export class HttpGateway extends FastifyGateway {
       logger: this.logger,
       protocol: 'http',
     });
-    await registerOpenApi(app, {
+    registerOpenApi(app, {
       title: o.title,
       description: o.description,
       version: environmentInfo().jina.flowgate ?? '',

@@ -7,6 +7,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, type TlsKeyPair } from '../../gateway/securi
 import { registerAuthHook } from './server-auth-hook.js';
 import { registerErrorHandlers } from '../http/status.js';
 import { registerResponseHook } from './server-response-hook.js';
+import { describeOnlySchemaController } from './server-schema-compilers.js';
 
 export { DEFAULT_MAX_MESSAGE_BYTES };
 
@@ -84,10 +85,18 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   // With `https` Fastify is typed over https.Server; the routes use nothing specific to either.
   const timeouts = slowClientOptions(options.slowClientTimeout);
   const { default: Fastify } = await import('fastify'); // loaded by HTTP-family Gateways only
+  // Schemas only describe: no Ajv, no fast-json-stringify (not even loaded).
+  const schemaController = describeOnlySchemaController();
   const app = (
     options.tls
-      ? Fastify({ logger: false, bodyLimit, ...timeouts, https: { ...options.tls, ...timeouts.http } })
-      : Fastify({ logger: false, bodyLimit, ...timeouts })
+      ? Fastify({
+          logger: false,
+          bodyLimit,
+          schemaController,
+          ...timeouts,
+          https: { ...options.tls, ...timeouts.http },
+        })
+      : Fastify({ logger: false, bodyLimit, schemaController, ...timeouts })
   ) as FastifyInstance;
   registerAuthHook(app, {
     protocol: options.protocol ?? 'http',
@@ -95,8 +104,6 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     forwardMetadata: options.forwardMetadata,
   });
   registerResponseHook(app, { maxMessageBytes: limit });
-  app.setValidatorCompiler(() => () => true);
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerJsonParser(app);
   registerErrorHandlers(app, { logger: options.logger, bodyLimit });
   if (options.cors) {
