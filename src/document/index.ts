@@ -36,5 +36,8 @@ export {
   usesBase64Tensors,
   type DocsToJsonOptions,
 } from './json-codec.js';
+export { docsJsonToWire, writeDocsJson } from './json-wire.js';
+export { writeStruct } from './json-wire-struct.js';
+export { WireWriter } from './wire-writer.js';
 export { DEFAULT_REQUEST_SIZE, buildRequests, buildRequestsSync, docsPerRequest } from './requests.js';
 export type { RequestFields } from './requests.js';

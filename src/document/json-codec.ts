@@ -330,3 +330,19 @@ export function docsFromJson(obj: unknown, where = 'data'): DocumentArray {
   if (!Array.isArray(obj)) throw bad(where, 'must be a list of documents or {"docs": [...]}', obj);
   return new DocumentArray(docs(obj, where));
 }
+
+/**
+ * The field readers of {@link documentFromJson}, for the writer that goes from JSON straight to
+ * the wire (`json-wire.ts`): the same checks in the same order give the same error messages.
+ */
+export {
+  bad as jsonFieldError,
+  fromBase64 as jsonBase64,
+  isObject as isJsonRecord,
+  ndarray as jsonNdArray,
+  num as jsonNumber,
+  pick as jsonPick,
+  scores as jsonScores,
+  str as jsonString,
+  uint as jsonUint,
+};

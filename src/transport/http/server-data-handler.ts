@@ -1,16 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Code, FlowgateError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { decodeDocs } from '../../document/index.js';
 import type { GatewayStreamer } from '../../gateway/streamer.js';
+import { decodeDocs, type DocsToJsonOptions } from '../../document/index.js';
 import { DataRequest, newRequestId } from '../../proto/request.js';
-import type { JsonObject } from '../../proto/struct.js';
-import {
-  dataRequestToJson,
-  parseJsonRequest,
-  toDataRequests,
-  type JsonRequestFields,
-} from '../shared/request-json.js';
+import { decodeRequestWire, encodeRequestWire, type RequestWire } from '../../proto/request-wire.js';
+import { google } from '../../proto/wire.js';
+import type { JsonRequestFields } from '../shared/request-json.js';
+import { jsonRequestToWire, jsonWireFields, type JsonWireRequest } from '../shared/request-json-wire.js';
+import { answerJsonFromWire } from '../shared/answer-json.js';
 import { httpStatusOfError, networkErrorBody } from './status.js';
 import { answersProtobuf, isProtobuf, mediaType, PROTOBUF_TYPE, PROTOBUF_TYPES } from './codec.js';
 
@@ -25,21 +23,30 @@ function badProtobuf(reason: string): FlowgateError {
 
 /**
  * A protobuf body as the request to send: its header, parameters and documents as they are (the
- * documents stay encoded), the route's endpoint over the body's, a new request id when it has none.
+ * documents stay encoded), the route's endpoint over the body's, a new request id when it has none,
+ * no routes. A body that needs none of these changes is sent as it came, without a copy.
  */
-function protobufRequest(body: Buffer, endpoint: string | undefined): DataRequest {
-  let req: DataRequest;
+function protobufRequest(body: Buffer, endpoint: string | undefined): Uint8Array {
+  let wire: RequestWire;
   try {
-    req = DataRequest.decode(body);
-    void req.parameters; // a malformed Struct fails here, not in an Executor
+    wire = decodeRequestWire(body);
+    // a malformed Struct fails here, not in an Executor
+    if (wire.parametersBytes) google.protobuf.Struct.decode(wire.parametersBytes);
   } catch (err) {
     throw badProtobuf((err as Error).message);
   }
-  if (endpoint !== undefined) req.endpoint = endpoint;
-  else if (!req.header.execEndpoint) req.endpoint = '/';
-  if (!req.requestId) req.requestId = newRequestId();
-  req.routes = [];
-  return req;
+  const { header } = wire;
+  const wanted = endpoint ?? (header.execEndpoint || '/');
+  if (header.execEndpoint === wanted && header.requestId && wire.routesBytes.length === 0) return body;
+  header.execEndpoint = wanted;
+  if (!header.requestId) header.requestId = newRequestId();
+  return encodeRequestWire({
+    header,
+    parameters: wire.parametersBytes,
+    routes: [],
+    docsBytes: wire.docsBytes,
+    docsInBytesField: wire.docsInBytesField,
+  });
 }
 
 /** The fields of a protobuf request, for the body of a 503/504 answer. */
@@ -77,14 +84,21 @@ export interface DataHandlerContext {
   logger: Logger;
 }
 
-type DataHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<JsonObject | FastifyReply>;
+type DataHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+
+/** The media type of a JSON answer, as Fastify's serializer would set it. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+const BASE64_TENSORS: DocsToJsonOptions = { tensors: 'base64' };
+const LIST_TENSORS: DocsToJsonOptions = {};
 
 /**
  * The handler of a data route (`endpoint` fixed by the route, or taken from the body): the body,
- * JSON (`parseJsonRequest`) or a protobuf `DataRequestProto`, goes through the Flow as ONE request;
- * the answer is JSON (`dataRequestToJson`, tensors in the base64 form when the request used it)
- * or a `DataRequestProto`, as {@link answersProtobuf} chooses. 503/504 when an Executor cannot be
- * reached, with the request echoed back as JSON.
+ * JSON (written straight as a `DataRequestProto` by `jsonRequestToWire`, no Document objects) or a
+ * protobuf `DataRequestProto`, goes through the Flow as ONE request (`streamer.processBytes`); the
+ * answer is JSON (`answerJsonFromWire`, tensors in the base64 form when the request used it; sent
+ * as the string it is, Fastify's serializer bypassed) or a `DataRequestProto`, as
+ * {@link answersProtobuf} chooses. 503/504 when an Executor cannot be reached, with the request
+ * echoed back as JSON.
  *
  * @example
  * ```ts
@@ -97,27 +111,28 @@ export function dataHandler(ctx: DataHandlerContext, endpoint: string | undefine
   return async (request, reply) => {
     const body = request.body;
     const pbIn = Buffer.isBuffer(body) || isProtobuf(mediaType(request.headers['content-type']));
-    let fields: JsonRequestFields | undefined;
-    let dataRequest: DataRequest;
-    if (pbIn) dataRequest = protobufRequest(Buffer.isBuffer(body) ? body : Buffer.alloc(0), endpoint);
+    let json: JsonWireRequest | undefined;
+    let bytes: Uint8Array;
+    if (pbIn) bytes = protobufRequest(Buffer.isBuffer(body) ? body : Buffer.alloc(0), endpoint);
     else {
-      fields = parseJsonRequest(body ?? {}, jsonOptions);
       // One request for the whole body, however many documents: one response, all documents back.
-      dataRequest = toDataRequests(fields, 0)[0]!;
+      json = jsonRequestToWire(body ?? {}, jsonOptions);
+      bytes = json.bytes;
     }
     const pbOut = answersProtobuf(request.headers.accept, pbIn);
-    let response: DataRequest;
+    let answer: Uint8Array;
     try {
-      response = await streamer.process(dataRequest, { headers: request.forwardedHeaders });
+      answer = await streamer.processBytes(bytes, { headers: request.forwardedHeaders });
     } catch (err) {
       logger.error(`error while getting responses from Executors: ${(err as Error).message}`);
-      fields ??= fieldsOfProtobuf(dataRequest);
-      return reply.code(httpStatusOfError(err)).send(networkErrorBody(err, fields, dataRequest.requestId));
+      const sent = json ? undefined : DataRequest.decode(bytes);
+      const fields = json ? jsonWireFields(json) : fieldsOfProtobuf(sent!);
+      const requestId = json ? json.requestId : sent!.requestId;
+      return reply.code(httpStatusOfError(err)).send(networkErrorBody(err, fields, requestId));
     }
-    if (pbOut) {
-      const bytes = response.encode();
-      return reply.type(PROTOBUF_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    }
-    return dataRequestToJson(response, fields?.tensors ? { tensors: fields.tensors } : {});
+    if (pbOut)
+      return reply.type(PROTOBUF_TYPE).send(Buffer.from(answer.buffer, answer.byteOffset, answer.byteLength));
+    const options = json?.head.tensors ? BASE64_TENSORS : LIST_TENSORS;
+    return reply.type(JSON_TYPE).send(answerJsonFromWire(answer, options));
   };
 }

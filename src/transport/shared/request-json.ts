@@ -74,6 +74,37 @@ function typeOf(v: unknown): string {
  * ```
  */
 export function parseJsonRequest(body: unknown, options: ParseJsonRequestOptions = {}): JsonRequestFields {
+  const head = parseJsonRequestHead(body, options);
+  let docs: DocumentArray;
+  try {
+    docs = docsFromJson(head.data);
+  } catch (err) {
+    throw unprocessableDocs(err);
+  }
+  const out: JsonRequestFields = { endpoint: head.endpoint, docs };
+  if (head.targetExecutor) out.targetExecutor = head.targetExecutor;
+  if (head.parameters) out.parameters = head.parameters;
+  if (head.requestId) out.requestId = head.requestId;
+  if (head.tensors) out.tensors = head.tensors;
+  return out;
+}
+
+/** The fields of a request body but its documents, checked; `data` as the body has it. */
+export interface JsonRequestHead extends Omit<JsonRequestFields, 'docs'> {
+  /** The body's `data`, not yet read (`null` when absent). */
+  data: JsonValue;
+}
+
+/**
+ * The checks of {@link parseJsonRequest} but for the documents, in the same order: what a writer
+ * that reads `data` itself (`writeDocsJson`) needs. Its errors are {@link parseJsonRequest}'s.
+ *
+ * @example
+ * ```ts
+ * parseJsonRequestHead({ execEndpoint: '/foo', data: [] }).endpoint; // '/foo'
+ * ```
+ */
+export function parseJsonRequestHead(body: unknown, options: ParseJsonRequestOptions = {}): JsonRequestHead {
   if (!isJsonObject(body)) throw unprocessable(`the request body must be a JSON object, got ${typeOf(body)}`);
   const rawHeader = body.header;
   if (rawHeader !== undefined && rawHeader !== null && !isJsonObject(rawHeader))
@@ -92,19 +123,17 @@ export function parseJsonRequest(body: unknown, options: ParseJsonRequestOptions
   const parameters = body.parameters;
   if (parameters !== undefined && parameters !== null && !isJsonObject(parameters))
     throw unprocessable(`parameters must be an object, got ${typeOf(parameters)}`);
-  let docs: DocumentArray;
-  try {
-    docs = docsFromJson(body.data ?? null);
-  } catch (err) {
-    if (err instanceof FlowgateError) throw unprocessable(err.message);
-    throw err;
-  }
-  const out: JsonRequestFields = { endpoint, docs };
+  const out: JsonRequestHead = { endpoint, data: body.data ?? null };
   if (targetExecutor) out.targetExecutor = targetExecutor;
   if (isJsonObject(parameters)) out.parameters = parameters;
   if (requestId) out.requestId = requestId;
   if (usesBase64Tensors(body.data)) out.tensors = 'base64';
   return out;
+}
+
+/** An error reading a body's documents as {@link parseJsonRequest} reports it (422 when it is the body's fault). */
+export function unprocessableDocs(err: unknown): unknown {
+  return err instanceof FlowgateError ? unprocessable(err.message) : err;
 }
 
 /**
