@@ -84,7 +84,29 @@ function timestampJson(r: WireReader, end: number): string {
     else r.skipType(t & 7, 0);
   }
   r.checkEnd(end);
-  return '"' + new Date(seconds * 1000 + Math.floor(nanos / 1e6)).toISOString() + '"';
+  return '"' + isoString(seconds * 1000 + Math.floor(nanos / 1e6)) + '"';
+}
+
+/** Dates this far from the limits of `Date` (8.64e15 ms) take the plain path. */
+const SAFE_MS = 8.64e15 - 1000;
+let cachedSecond = NaN;
+/** `toISOString()` of `cachedSecond` up to its milliseconds: `2026-12-05T02:36:24.`. */
+let cachedPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()`, with the part up to the second kept from the last call: the routes
+ * of an answer (and of the answers around it) fall in the same second, and building a Date and its
+ * string per timestamp was ~3% of the HTTP Gateway's CPU at one document per request.
+ */
+function isoString(ms: number): string {
+  if (!(Math.abs(ms) < SAFE_MS)) return new Date(ms).toISOString();
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, -4);
+    cachedSecond = second;
+  }
+  const milli = ms - second * 1000;
+  return cachedPrefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z';
 }
 
 /** `RouteProto` as dataRequestToJson writes it (the times only when present). */
