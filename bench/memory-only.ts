@@ -11,7 +11,7 @@ import { hasTool } from './load/external.js';
 import { NodeLoad } from './load/node-load.js';
 import { measureCell, PROTOCOLS, type BenchProtocol, type HttpBody } from './measure.js';
 import { rssMb } from './proc.js';
-import { bigRequest } from './sections/memory.js';
+import { bigRequest, idleRssAfterOneRequest } from './sections/memory.js';
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const protocols = (arg('protocols')?.split(',') ?? PROTOCOLS) as BenchProtocol[];
@@ -33,19 +33,8 @@ try {
       if ('unavailable' in started) throw new Error(started.unavailable);
       const { flow, port, gatewayPid: pid } = started;
       try {
-        const kind = protocol === 'websocket' ? 'ws' : protocol;
-        await load.run({
-          kind,
-          port,
-          payload: 'text1',
-          flowgate: true,
-          concurrency: 1,
-          warmupMs: 0,
-          durationMs: 0,
-          probeOnly: true,
-        });
-        await new Promise((r) => setTimeout(r, 200));
-        const out: Record<string, unknown> = { protocol, body, idleRssMb: rssMb(pid) };
+        const idleRssMb = await idleRssAfterOneRequest(load, protocol, port, pid);
+        const out: Record<string, unknown> = { protocol, body, idleRssMb };
         if (c64) {
           const cell = await measureCell(
             ctx,

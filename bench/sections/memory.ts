@@ -11,6 +11,7 @@ import { api } from '../api.js';
 import type { BenchProtocol, HttpBody } from '../measure.js';
 import { ProcWatch, rssMb } from '../proc.js';
 import { bytesClient, unaryBytes } from '../raw/grpc-defs.js';
+import type { NodeLoad } from '../load/node-load.js';
 
 /** One big request to one Gateway. */
 export interface BigRequest {
@@ -152,4 +153,28 @@ export async function bigRequest(
     riseMb: peakRssMb !== undefined && beforeMb !== undefined ? (peakRssMb - beforeMb) * 1.048576 : undefined,
     ms,
   };
+}
+
+/**
+ * A Gateway's idle RSS in MB: read 200 ms after one answered request (so its connections to the
+ * Executor are open), before any load.
+ */
+export async function idleRssAfterOneRequest(
+  load: NodeLoad,
+  protocol: BenchProtocol,
+  port: number,
+  pid: number,
+): Promise<number | undefined> {
+  await load.run({
+    kind: protocol === 'websocket' ? 'ws' : protocol,
+    port,
+    payload: 'text1',
+    flowgate: true,
+    concurrency: 1,
+    warmupMs: 0,
+    durationMs: 0,
+    probeOnly: true,
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  return rssMb(pid);
 }

@@ -19,7 +19,7 @@ import {
 import type { PayloadName } from '../payloads.js';
 import { rssMb } from '../proc.js';
 import type { RawKind } from '../raw/serve.js';
-import { bigRequest, type BigRequest } from './memory.js';
+import { bigRequest, idleRssAfterOneRequest, type BigRequest } from './memory.js';
 
 /** A payload at a concurrency. */
 export type CellKey = [PayloadName, number];
@@ -211,18 +211,12 @@ async function flowgateCells(
   try {
     const target: Target = { group: 'flowgate', protocol, port, pid: gatewayPid };
     // Idle: after start and one answered request (connections to the Executor open), before load.
-    await ctx.load.run({
-      kind: protocol === 'websocket' ? 'ws' : protocol,
+    result.idleRssMb[`flowgate:${protocol}`] = await idleRssAfterOneRequest(
+      ctx.load,
+      protocol,
       port,
-      payload: 'text1',
-      flowgate: true,
-      concurrency: 1,
-      warmupMs: 0,
-      durationMs: 0,
-      probeOnly: true,
-    });
-    await new Promise((r) => setTimeout(r, 200));
-    result.idleRssMb[`flowgate:${protocol}`] = rssMb(gatewayPid);
+      gatewayPid,
+    );
     // Payload by payload (the 1 MiB one last), so that the peak RSS of the text payloads is not
     // what the tensors left behind.
     const cells: Cell[] = [];
