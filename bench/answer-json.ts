@@ -11,6 +11,7 @@ import { DataRequest } from '../src/proto/request.js';
 import { answerJsonFromWire } from '../src/transport/shared/answer-json.js';
 import { dataRequestToJson } from '../src/transport/shared/request-json.js';
 import { PAYLOADS, payload, type PayloadName } from './payloads.js';
+import { usPerCall } from './proc.js';
 
 const arg = (name: string): string | undefined =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -26,22 +27,6 @@ function answerBytes(name: PayloadName): Uint8Array {
     { executor: 'executor0', startTime: now, endTime: now },
   ];
   return req.encode();
-}
-
-/** CPU microseconds per call of `f` over about `budgetMs` of CPU. */
-function usPerCall(f: () => unknown, budgetMs: number): number {
-  let n = 0;
-  const t0 = process.cpuUsage();
-  let spent = 0;
-  let batch = 1;
-  while (spent < budgetMs * 1000) {
-    for (let i = 0; i < batch; i++) f();
-    n += batch;
-    const d = process.cpuUsage(t0);
-    spent = d.user + d.system;
-    if (spent < 20_000) batch *= 2;
-  }
-  return spent / n;
 }
 
 function median(xs: number[]): number {

@@ -11,25 +11,11 @@
 import { jsonRequestToWire } from '../src/transport/shared/request-json-wire.js';
 import { parseJsonRequest, toDataRequests } from '../src/transport/shared/request-json.js';
 import { PAYLOADS, payload } from './payloads.js';
+import { usPerCall } from './proc.js';
 
 const rounds = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? 7);
 
 /** CPU microseconds per call of `f` over about `budgetMs` of CPU. */
-function usPerCall(f: () => unknown, budgetMs: number): number {
-  let n = 0;
-  let batch = 1;
-  let spent = 0;
-  const t0 = process.cpuUsage();
-  while (spent < budgetMs * 1000) {
-    for (let i = 0; i < batch; i++) f();
-    n += batch;
-    const d = process.cpuUsage(t0);
-    spent = d.user + d.system;
-    if (spent < 20_000) batch *= 2;
-  }
-  return spent / n;
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 console.log(

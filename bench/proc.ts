@@ -89,3 +89,22 @@ export class ProcWatch {
     return { cpuMs: cpu1 === undefined ? undefined : cpu1 - this.cpu0, peakRssMb: peak };
   }
 }
+
+/**
+ * CPU microseconds (user + system of this process) per call of `f`, calling it in doubling batches
+ * until about `budgetMs` of CPU is spent: for micro-benchmarks of one function.
+ */
+export function usPerCall(f: () => unknown, budgetMs: number): number {
+  let n = 0;
+  let batch = 1;
+  let spent = 0;
+  const t0 = process.cpuUsage();
+  while (spent < budgetMs * 1000) {
+    for (let i = 0; i < batch; i++) f();
+    n += batch;
+    const d = process.cpuUsage(t0);
+    spent = d.user + d.system;
+    if (spent < 20_000) batch *= 2;
+  }
+  return spent / n;
+}
