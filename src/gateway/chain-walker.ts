@@ -1,8 +1,6 @@
-import { RESULTS_KEY } from '../executor/handler.js';
 import type { Logger } from '../core/logger.js';
 import type { DataRequest } from '../proto/request.js';
 import { StatusCode } from '../proto/request.js';
-import { isJsonObject, type JsonObject } from '../proto/struct.js';
 import type { jina } from '../proto/wire.js';
 import { RequestTrace } from '../runtime/observability.js';
 import type { RuntimeTracing } from '../runtime/tracing.js';
@@ -10,11 +8,14 @@ import type { ConnectionPool } from './connection-pool.js';
 import { GATEWAY_NODE, type TopologyNode } from './topology.js';
 import {
   cancelledError,
+  collectResults,
   logFailure,
   nowTimestamp,
+  setAnswerParameters,
   targetRegExp,
   type NodeCalls,
   type WalkOptions,
+  type WalkResults,
 } from './walk-shared.js';
 
 /**
@@ -55,7 +56,7 @@ export class ChainWalker {
         })
       : undefined;
     const routes: jina.IRouteProto[] = [gatewayRoute];
-    let results: Record<string, JsonObject> | undefined;
+    let results: WalkResults;
     // Executors never see the pattern: the Gateway has applied it. (A copy of the header only;
     // undefined rather than `delete`, which would slow every later access to the header.) Without
     // one the request goes as it is: the calls never change what they are given.
@@ -92,9 +93,7 @@ export class ChainWalker {
         }
         traced?.end(response.isError ? (response.status?.description ?? 'error') : undefined);
         route.status = response.header.status ?? { code: StatusCode.SUCCESS };
-        const r = response.parameter(RESULTS_KEY);
-        if (isJsonObject(r))
-          for (const [k, v] of Object.entries(r)) if (isJsonObject(v)) (results ??= {})[k] = v;
+        results = collectResults(response, results);
         current = response;
       }
     } catch (err) {
@@ -110,15 +109,7 @@ export class ChainWalker {
     // called, a copy of the request (the caller's object is left as it was).
     if (current === request) current = request.withRequestId(request.requestId);
     current.routes = routes;
-    if (results === undefined) {
-      // The request's parameters, still encoded unless someone read them: nothing to decode.
-      current.copyParameters(request);
-    } else {
-      const params: JsonObject = { ...request.parameters };
-      const prior = params[RESULTS_KEY];
-      params[RESULTS_KEY] = { ...(isJsonObject(prior) ? prior : {}), ...results };
-      current.parameters = params;
-    }
+    setAnswerParameters(current, request, results);
     return current;
   }
 }

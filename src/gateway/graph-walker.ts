@@ -4,10 +4,8 @@ import { Code, FlowgateError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
 import { DocumentArray, decodeDocs, encodeDocs } from '../document/index.js';
 import type { DocumentPredicate } from '../document/query.js';
-import { RESULTS_KEY } from '../executor/handler.js';
 import type { DataRequest } from '../proto/request.js';
 import { StatusCode } from '../proto/request.js';
-import { isJsonObject, type JsonObject } from '../proto/struct.js';
 import type { jina } from '../proto/wire.js';
 import { RequestTrace } from '../runtime/observability.js';
 import { reduceRequests } from '../runtime/reduce.js';
@@ -17,11 +15,14 @@ import { ChainWalker } from './chain-walker.js';
 import { GATEWAY_NODE, type Topology, type TopologyNode } from './topology.js';
 import {
   cancelledError,
+  collectResults,
   logFailure,
   NodeCalls,
   nowTimestamp,
+  setAnswerParameters,
   targetRegExp,
   type WalkOptions,
+  type WalkResults,
 } from './walk-shared.js';
 
 export { nowTimestamp, targetRegExp } from './walk-shared.js';
@@ -33,9 +34,7 @@ interface Walk {
   target: RegExp | undefined;
   endpoint: string;
   routes: Map<string, jina.IRouteProto>;
-  results: Record<string, JsonObject>;
-  /** True once an Executor returned `__results__` (so `results` has entries). */
-  hasResults: boolean;
+  results: WalkResults;
   headers: Headers | undefined;
   /** With tracing: the request's span; each Executor call gets a child span and its `traceparent`. */
   trace: RequestTrace | undefined;
@@ -94,8 +93,7 @@ export class GraphWalker {
       target: pattern ? targetRegExp(pattern) : undefined,
       endpoint: request.endpoint,
       routes: new Map(),
-      results: {},
-      hasResults: false,
+      results: undefined,
       headers: options.headers,
       trace: this.tracing
         ? new RequestTrace(this.tracing, `gateway ${request.endpoint}`, options.headers, {
@@ -136,15 +134,7 @@ export class GraphWalker {
       if (r !== undefined) routes.push(r);
     }
     response.routes = routes;
-    if (!walk.hasResults) {
-      // The request's parameters, still encoded unless someone read them: nothing to decode.
-      response.copyParameters(request);
-    } else {
-      const params: JsonObject = { ...request.parameters };
-      const prior = params[RESULTS_KEY];
-      params[RESULTS_KEY] = { ...(isJsonObject(prior) ? prior : {}), ...walk.results };
-      response.parameters = params;
-    }
+    setAnswerParameters(response, request, walk.results);
     return response;
   }
 
@@ -211,13 +201,7 @@ export class GraphWalker {
         : await this.pool.send(node.name, merged(filtered), callOptions);
       traced?.end(response.isError ? (response.status?.description ?? 'error') : undefined);
       route.status = response.header.status ?? { code: StatusCode.SUCCESS };
-      const r = response.parameter(RESULTS_KEY);
-      if (isJsonObject(r))
-        for (const [k, v] of Object.entries(r))
-          if (isJsonObject(v)) {
-            walk.results[k] = v;
-            walk.hasResults = true;
-          }
+      walk.results = collectResults(response, walk.results);
       return { from: node.name, request: response };
     } catch (err) {
       traced?.end(err);

@@ -6,8 +6,10 @@ import type { AbortLike } from '../core/abort-like.js';
 import { Code, FlowgateError } from '../core/errors.js';
 import type { Headers } from '../core/headers.js';
 import type { Logger } from '../core/logger.js';
+import { RESULTS_KEY } from '../executor/handler.js';
 import { DEFAULT_ENDPOINT, DRY_RUN_ENDPOINT } from '../executor/requests.js';
 import type { DataRequest } from '../proto/request.js';
+import { isJsonObject, type JsonObject } from '../proto/struct.js';
 import type { jina } from '../proto/wire.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { TopologyNode } from './topology.js';
@@ -122,4 +124,30 @@ export function logFailure(
     fields.error = status?.description ?? 'error';
   }
   logger.error('request failed', fields);
+}
+
+/** The `__results__` entries the Executors returned, by Executor; undefined until the first. */
+export type WalkResults = Record<string, JsonObject> | undefined;
+
+/** `results` with the `__results__` entries of `response` added (created on the first one). */
+export function collectResults(response: DataRequest, results: WalkResults): WalkResults {
+  const r = response.parameter(RESULTS_KEY);
+  if (isJsonObject(r)) for (const [k, v] of Object.entries(r)) if (isJsonObject(v)) (results ??= {})[k] = v;
+  return results;
+}
+
+/**
+ * Gives `answer` the request's parameters: still encoded unless someone read them (nothing to
+ * decode) when no Executor returned `__results__`, else with `results` merged into the request's
+ * own `__results__`.
+ */
+export function setAnswerParameters(answer: DataRequest, request: DataRequest, results: WalkResults): void {
+  if (results === undefined) {
+    answer.copyParameters(request);
+    return;
+  }
+  const params: JsonObject = { ...request.parameters };
+  const prior = params[RESULTS_KEY];
+  params[RESULTS_KEY] = { ...(isJsonObject(prior) ? prior : {}), ...results };
+  answer.parameters = params;
 }
