@@ -49,8 +49,9 @@ function protobufRequest(body: Buffer, endpoint: string | undefined): Uint8Array
   });
 }
 
-/** The fields of a protobuf request, for the body of a 503/504 answer. */
-function fieldsOfProtobuf(req: DataRequest): JsonRequestFields {
+/** The fields and request id of a protobuf request as sent, for the body of a 503/504 answer. */
+function protobufEcho(bytes: Uint8Array): { fields: JsonRequestFields; requestId: string } {
+  const req = DataRequest.decode(bytes);
   let docs;
   try {
     docs = decodeDocs(req.docsBytes);
@@ -59,7 +60,7 @@ function fieldsOfProtobuf(req: DataRequest): JsonRequestFields {
   }
   const fields: JsonRequestFields = { endpoint: req.endpoint, docs, parameters: req.parameters };
   if (req.targetExecutor) fields.targetExecutor = req.targetExecutor;
-  return fields;
+  return { fields, requestId: req.requestId };
 }
 
 /**
@@ -125,9 +126,9 @@ export function dataHandler(ctx: DataHandlerContext, endpoint: string | undefine
       answer = await streamer.processBytes(bytes, { headers: request.forwardedHeaders });
     } catch (err) {
       logger.error(`error while getting responses from Executors: ${(err as Error).message}`);
-      const sent = json ? undefined : DataRequest.decode(bytes);
-      const fields = json ? jsonWireFields(json) : fieldsOfProtobuf(sent!);
-      const requestId = json ? json.requestId : sent!.requestId;
+      const { fields, requestId } = json
+        ? { fields: jsonWireFields(json), requestId: json.requestId }
+        : protobufEcho(bytes);
       return reply.code(httpStatusOfError(err)).send(networkErrorBody(err, fields, requestId));
     }
     if (pbOut)
