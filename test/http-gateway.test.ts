@@ -13,6 +13,8 @@ import {
   WorkerRuntime,
 } from '../src/index.js';
 import { Marker, Shouter } from './fixtures/http-executors.js';
+import { encodeDocs } from '../src/document/index.js';
+import { DataRequest } from '../src/proto/request.js';
 
 /** Parsed JSON, loosely typed so that assertions can reach into it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -358,6 +360,32 @@ void describe('the HTTP Gateway of a Flow of two Executors', () => {
     assert.match(res.body.header.status.description, /shouter.*timeoutSend=1000/);
     assert.equal(res.body.header.status.exception.executor, 'shouter');
     assert.match(res.body.header.request_id, /^[0-9a-f]{32}$/);
+  });
+
+  void test('a protobuf body to an Executor slower than timeoutSend answers 504 echoing the request as sent', async () => {
+    const sent = DataRequest.create({
+      requestId: 'pb-slow-request',
+      endpoint: '/slow',
+      parameters: { a: 2 },
+      docsBytes: encodeDocs(new DocumentArray([new Document({ id: 'slow-pb', text: 'zzz' })])),
+    });
+    const res = await fetch(`${base}/slow`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf', accept: 'application/json' },
+      body: Buffer.from(sent.encode()),
+    });
+    assert.equal(res.status, 504);
+    const body = (await res.json()) as {
+      exec_endpoint: string;
+      parameters: unknown;
+      data: { id: string }[];
+      header: { request_id: string; status: { description: string } };
+    };
+    assert.equal(body.header.request_id, 'pb-slow-request');
+    assert.equal(body.exec_endpoint, '/slow');
+    assert.deepEqual(body.parameters, { a: 2 });
+    assert.equal(body.data[0]?.id, 'slow-pb');
+    assert.match(body.header.status.description, /shouter.*timeoutSend=1000/);
   });
 
   void test('/openapi.json describes every route with working examples; Swagger UI is served locally', async () => {
