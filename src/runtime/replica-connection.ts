@@ -78,7 +78,7 @@ class Pending {
     readonly rejectFn: (e: FlowgateError) => void,
     readonly signal: AbortLike | undefined,
   ) {
-    this.onAbort = () => this.reject(conn.cancelledError());
+    this.onAbort = () => this.reject(conn.cancelled());
   }
 
   private settle(): void {
@@ -235,11 +235,6 @@ export class ReplicaConnection {
   /** Drops a request from the table of those waiting for an answer (it settled). */
   forget(id: string): void {
     this.pending.delete(id);
-  }
-
-  /** The Cancelled error of a call whose signal aborted. */
-  cancelledError(): FlowgateError {
-    return this.cancelled();
   }
 
   private onStream(request: DataRequest, options: ReplicaCallOptions): Promise<DataRequest> {
@@ -410,7 +405,8 @@ export class ReplicaConnection {
     return `Executor ${this.deployment} at ${this.address}`;
   }
 
-  private cancelled(): FlowgateError {
+  /** The Cancelled error of a call whose signal aborted. */
+  cancelled(): FlowgateError {
     return new FlowgateError(Code.Cancelled, `the call to ${this.where()} was cancelled`, {
       details: { executor: this.deployment, address: this.address },
     });
